@@ -1,0 +1,247 @@
+"""The skorch glue: the only module of the package that imports skorch.
+
+skorch's own sparse path densifies one row at a time on the CPU, and builds
+COO tensors from ``X.nonzero()`` which disagrees with ``X.data`` when a CSR
+matrix stores explicit zeros. Here instead:
+
+- :class:`CSRRows` yields whole batches (``__getitems__``): the CSR rows of a
+  batch, sliced once;
+- :func:`collate_csr` turns the blocks into sparse COO tensors, which skorch
+  moves to the device, where :class:`RecommenderNet` densifies them;
+- :class:`EntryHoldoutSplit` is the entry-level validation split (a fraction
+  of the training *entries*, not rows) used for early stopping;
+- :class:`ErrorSumScoring` records an exact validation RMSE per epoch from
+  per-batch sums, and :class:`RaiseOnNonFiniteLoss` stops a diverging run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from skorch.utils import to_tensor
+
+__all__ = [
+    "CSRRows",
+    "EntryHoldoutSplit",
+    "ErrorSumScoring",
+    "RaiseOnNonFiniteLoss",
+    "RecommenderNet",
+    "collate_csr",
+    "csr_to_torch",
+    "densify",
+    "make_callbacks",
+    "resolve_optimizer",
+    "rmse_from_sums",
+]
+
+
+def csr_to_torch(X: sp.csr_matrix) -> torch.Tensor:
+    """Convert a canonical CSR block to a coalesced sparse COO tensor (CPU, float32)."""
+    rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
+    indices = torch.from_numpy(np.vstack([rows, X.indices.astype(np.int64, copy=False)]))
+    values = torch.from_numpy(np.asarray(X.data, dtype=np.float32))
+    return torch.sparse_coo_tensor(
+        indices, values, X.shape, is_coalesced=True, check_invariants=False
+    )
+
+
+def densify(x: torch.Tensor) -> torch.Tensor:
+    """Return ``x`` dense (on its own device); dense tensors pass through."""
+    return x.to_dense() if x.layout != torch.strided else x
+
+
+class CSRRows(torch.utils.data.Dataset):
+    """Rows of an input CSR matrix with the matching rows of a target CSR matrix.
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix of shape (n_rows, n_items)
+        Model input.
+    y : scipy.sparse.csr_matrix of shape (n_rows, n_items), default=None
+        Reconstruction target; ``X`` itself when None (plain autoencoders).
+    rows : array-like of int, default=None
+        The rows this dataset exposes; all rows when None.
+    """
+
+    def __init__(self, X: sp.csr_matrix, y: sp.csr_matrix | None = None, rows=None) -> None:
+        self.X = X
+        self.y = X if y is None else y
+        self.rows = np.arange(X.shape[0]) if rows is None else np.asarray(rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int):
+        return self.__getitems__([i])
+
+    def __getitems__(self, indices: Sequence[int]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        rows = self.rows[np.asarray(indices)]
+        X_block = self.X[rows]
+        y_block = X_block if self.y is self.X else self.y[rows]
+        return X_block, y_block
+
+
+def collate_csr(batch: tuple[sp.csr_matrix, sp.csr_matrix]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Collate a ``CSRRows`` batch into a pair of sparse tensors."""
+    X_block, y_block = batch
+    X_t = csr_to_torch(X_block)
+    return X_t, (X_t if y_block is X_block else csr_to_torch(y_block))
+
+
+class EntryHoldoutSplit:
+    """skorch ``train_split`` holding out a fraction of the training *entries*.
+
+    The training dataset keeps the remaining entries as input and target; the
+    validation dataset feeds the same remaining entries as input and scores the
+    held-out ones (rows with no held-out entry are left out of it).
+
+    Parameters
+    ----------
+    fraction : float
+        Fraction of stored entries held out, in (0, 1).
+    random_state : int
+        Seed of the split.
+    """
+
+    def __init__(self, fraction: float, random_state: int) -> None:
+        self.fraction = fraction
+        self.random_state = random_state
+
+    def __call__(self, dataset: CSRRows, y=None, **fit_params) -> tuple[CSRRows, CSRRows]:
+        from .model_selection import train_test_split
+
+        X_fit, X_valid = train_test_split(
+            dataset.X, test_size=self.fraction, random_state=self.random_state
+        )
+        valid_rows = np.flatnonzero(np.diff(X_valid.indptr))
+        return CSRRows(X_fit), CSRRows(X_fit, X_valid, rows=valid_rows)
+
+
+class RecommenderNet(NeuralNet):
+    """skorch ``NeuralNet`` over CSR batches, with a weight penalty and error sums.
+
+    Parameters
+    ----------
+    module, criterion, **kwargs
+        As for :class:`skorch.NeuralNet`.
+    penalty : callable, default=None
+        ``penalty(module) -> scalar tensor`` added to the training loss.
+    error_sums : callable, default=None
+        ``error_sums(y_pred, y_true) -> dict[str, tensor]`` of per-batch sums,
+        recorded in the validation batches' history (see :class:`ErrorSumScoring`).
+    """
+
+    def __init__(self, module, *args, penalty=None, error_sums=None, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.penalty = penalty
+        self.error_sums = error_sums
+
+    def infer(self, x, **fit_params):
+        x = densify(to_tensor(x, device=self.device))
+        return self.module_(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_true = densify(to_tensor(y_true, device=self.device))
+        loss = self.criterion_(y_pred, y_true)
+        if training and self.penalty is not None:
+            loss = loss + self.penalty(self.module_)
+        return loss
+
+    def validation_step(self, batch, **fit_params):
+        step = super().validation_step(batch, **fit_params)
+        if self.error_sums is not None:
+            y_true = densify(to_tensor(batch[1], device=self.device))
+            with torch.no_grad():
+                sums = self.error_sums(step["y_pred"], y_true)
+            for name, value in sums.items():
+                self.history.record_batch(name, float(value))
+        return step
+
+
+class ErrorSumScoring(Callback):
+    """Record ``name = reduce(Σ numerator, Σ denominator)`` over an epoch's validation batches.
+
+    With ``reduce=lambda s, n: sqrt(s / n)`` over squared-error sums this is the
+    exact RMSE over every validation entry.
+    """
+
+    def __init__(self, name: str, numerator: str, denominator: str, reduce: Callable) -> None:
+        self.name = name
+        self.numerator = numerator
+        self.denominator = denominator
+        self.reduce = reduce
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        batches = net.history[-1, "batches"]
+        num = sum(b[self.numerator] for b in batches if self.numerator in b)
+        den = sum(b[self.denominator] for b in batches if self.denominator in b)
+        if den:
+            net.history.record(self.name, self.reduce(num, den))
+
+
+class RaiseOnNonFiniteLoss(Callback):
+    """Stop training with ``FloatingPointError`` as soon as a training loss is NaN or inf."""
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs) -> None:
+        value = float(loss.detach()) if isinstance(loss, torch.Tensor) else loss
+        if training and value is not None and not math.isfinite(value):
+            raise FloatingPointError(
+                f"Training loss became {value} in epoch {len(net.history)}; "
+                "lower the learning rate or the penalty strength, or check the input scale."
+            )
+
+
+def rmse_from_sums(sse: float, count: float) -> float:
+    """``sqrt(sse / count)``: the reduce function of the validation RMSE."""
+    return math.sqrt(sse / count)
+
+
+def make_callbacks(
+    *, monitor: str | None, patience: int, verbose: int, tol: float = 1e-4
+) -> list[tuple[str, Callback]]:
+    """The callbacks every estimator uses: NaN guard, early stopping, progress bar."""
+    callbacks: list[tuple[str, Callback]] = [("nan_guard", RaiseOnNonFiniteLoss())]
+    if monitor is not None:
+        callbacks.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor=monitor,
+                    patience=patience,
+                    threshold=tol,
+                    threshold_mode="rel",
+                    lower_is_better=True,
+                    load_best=True,
+                    sink=print if verbose else _silent,
+                ),
+            )
+        )
+    if verbose > 1:
+        callbacks.append(("progress_bar", ProgressBar()))
+    return callbacks
+
+
+def _silent(*args, **kwargs) -> None:
+    """A sink that prints nothing."""
+
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+    "adagrad": torch.optim.Adagrad,
+}
+
+
+def resolve_optimizer(optimizer) -> type[torch.optim.Optimizer]:
+    """Map an optimizer name (one of ``OPTIMIZERS``) to its class; classes pass through."""
+    if isinstance(optimizer, str):
+        return OPTIMIZERS[optimizer]
+    return optimizer

@@ -1,0 +1,5 @@
+"""Autoencoder recommenders."""
+
+from ._autorec import AutoRec
+
+__all__ = ["AutoRec"]

@@ -1,0 +1,319 @@
+"""AutoRec (Sedhain et al. 2015) as a scikit-learn estimator.
+
+Deviation from the paper: the paper trains full-batch with L-BFGS/Rprop; this
+implementation trains with minibatches (Adam by default) and early-stops on a
+held-out fraction of the training entries. The objective per minibatch is the
+paper's: summed squared error over the batch's observed entries plus the
+weight penalty, so ``alpha`` is applied once per minibatch.
+"""
+
+from __future__ import annotations
+
+import functools
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+
+from .._skorch import (
+    CSRRows,
+    EntryHoldoutSplit,
+    ErrorSumScoring,
+    OPTIMIZERS,
+    RecommenderNet,
+    collate_csr,
+    csr_to_torch,
+    make_callbacks,
+    resolve_optimizer,
+    rmse_from_sums,
+)
+from ..base import TorchRecommender, iter_row_blocks
+from ..losses import MaskedLpLoss, lp_penalty, masked_squared_error_sums
+from ..nn.autorec import ACTIVATIONS, AutoRecModule
+from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils.validation import check_interactions
+
+__all__ = ["AutoRec"]
+
+
+def _weight_penalty(module: torch.nn.Module, penalty: str | None, alpha: float) -> torch.Tensor:
+    return lp_penalty(module.weight_matrices(), penalty, alpha)
+
+
+def _clipped_error_sums(y_pred, y_true, low: float | None, high: float | None) -> dict:
+    if low is not None:
+        y_pred = y_pred.clamp(low, high)
+    sse, count = masked_squared_error_sums(y_pred, y_true)
+    return {"valid_sse": sse, "valid_count": count}
+
+
+class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender):
+    """AutoRec: an autoencoder over rating vectors (Sedhain et al. 2015).
+
+    Fitted on a user × item matrix this is **U-AutoRec** (a sample is a user's
+    ratings); fitted on ``X.T`` it is **I-AutoRec** (a sample is an item's
+    ratings over users), the stronger variant in the paper::
+
+        i_autorec = AutoRec().fit(R.T)          # rows = items
+        R_hat = i_autorec.predict(R.T).T        # back to users × items
+
+    The network is ``h(r) = f(W · g(V r + μ) + b)``, trained on the observed
+    entries only: ``Σ |r − h(r)|^p ⊙ M`` plus a penalty on ``V`` and ``W``.
+
+    Parameters
+    ----------
+    hidden_units : int, default=500
+        Size of the hidden code.
+    loss : {"l2", "l1"}, default="l2"
+        Reconstruction error over observed entries: squared (``"l2"``, the
+        paper's) or absolute (``"l1"``, MMA's L1 bases).
+    penalty : {"l2", "l1"} or None, default="l2"
+        Weight penalty: ``(alpha/2) Σ‖W‖_F²`` or ``alpha Σ‖W‖₁``.
+    alpha : float, default=20.0
+        Penalty strength λ, applied once per minibatch.
+    activation : str, default="sigmoid"
+        Encoder activation ``g`` (identity, sigmoid, tanh, relu, selu, elu, swish).
+    output_activation : str, default="identity"
+        Decoder activation ``f``.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or optimizer class, default="adam"
+    lr : float, default=1e-3
+        Learning rate.
+    max_epochs : int, default=200
+        Maximum number of passes over the rows.
+    batch_size : int, default=256
+        Rows per minibatch; also the row batch of ``predict``/``recommend``.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training *entries*, monitor their
+        RMSE each epoch, stop after ``n_iter_no_change`` epochs without
+        improvement and keep the best epoch's weights.
+    validation_fraction : float, default=0.1
+        Fraction of stored entries held out for early stopping.
+    n_iter_no_change : int, default=20
+        Patience of early stopping, in epochs.
+    clip_predictions : bool, default=True
+        Clip predictions to the rating range seen in ``fit``.
+    device : str, default="auto"
+        torch device; ``"auto"`` picks CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split.
+    verbose : int, default=0
+        0 silent, 1 an epoch table, 2 also a progress bar per epoch.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The fitted skorch net; ``net_.module_`` is the :class:`AutoRecModule`.
+    history_ : skorch.History
+        Per-epoch ``train_loss``, ``valid_loss`` and ``valid_rmse``.
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    global_mean_ : float
+        Mean of the training ratings, predicted for columns never observed in fit.
+    column_means_ : ndarray of shape (n_features_in_,)
+        Mean training rating of each column (``global_mean_`` where unobserved),
+        predicted for rows with no observations.
+    rating_range_ : tuple of float
+        ``(min, max)`` of the training ratings, used by ``clip_predictions``.
+
+    References
+    ----------
+    .. [1] S. Sedhain, A. K. Menon, S. Sanner and L. Xie, "AutoRec: Autoencoders
+       Meet Collaborative Filtering", WWW 2015.
+
+    Examples
+    --------
+    >>> from sklearn_recae.datasets import make_interactions
+    >>> from sklearn_recae.autoencoder import AutoRec
+    >>> X = make_interactions(100, 40, density=0.2, random_state=0)
+    >>> model = AutoRec(hidden_units=16, max_epochs=5, random_state=0).fit(X)
+    >>> model.predict(X[:2]).shape
+    (2, 40)
+    >>> model.recommend(X[:2], k=3).shape
+    (2, 3)
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        "loss": [StrOptions({"l2", "l1"})],
+        "penalty": [StrOptions({"l2", "l1"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "output_activation": [StrOptions(set(ACTIVATIONS))],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "clip_predictions": ["boolean"],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_units: int = 500,
+        *,
+        loss: str = "l2",
+        penalty: str | None = "l2",
+        alpha: float = 20.0,
+        activation: str = "sigmoid",
+        output_activation: str = "identity",
+        optimizer="adam",
+        lr: float = 1e-3,
+        max_epochs: int = 200,
+        batch_size: int = 256,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 20,
+        clip_predictions: bool = True,
+        device: str = "auto",
+        random_state=None,
+        verbose: int = 0,
+    ) -> None:
+        self.hidden_units = hidden_units
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.activation = activation
+        self.output_activation = output_activation
+        self.optimizer = optimizer
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.clip_predictions = clip_predictions
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the autoencoder on the observed entries of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_rows, n_items)
+            Ratings; zeros (stored or not) are unobserved. Not modified.
+        y : None
+            Ignored; accepted for Pipeline and GridSearchCV compatibility.
+
+        Returns
+        -------
+        self : AutoRec
+        """
+        X = check_interactions(self, X, reset=True)
+        self._set_rating_stats(X)
+        device = self._device()
+        with self._torch_rng(device):
+            self.net_ = self._build_net(X, device)
+            self.net_.fit(CSRRows(X), y=None)
+        return self
+
+    def _set_rating_stats(self, X: sp.csr_matrix) -> None:
+        counts = np.bincount(X.indices, minlength=X.shape[1])
+        sums = np.bincount(X.indices, weights=X.data, minlength=X.shape[1])
+        self.global_mean_ = float(X.data.mean()) if X.nnz else 0.0
+        self.column_means_ = np.where(
+            counts > 0, sums / np.maximum(counts, 1), self.global_mean_
+        ).astype(np.float32)
+        self._column_observed = counts > 0
+        self.rating_range_ = (float(X.data.min()), float(X.data.max())) if X.nnz else (0.0, 0.0)
+
+    def _validation_split(self, X: sp.csr_matrix):
+        """The entry hold-out split for early stopping, or None when it cannot apply."""
+        if not self.early_stopping:
+            return None
+        if X.nnz * self.validation_fraction < 1 or X.nnz < 2:
+            import warnings
+
+            warnings.warn(
+                f"Too few entries ({X.nnz}) to hold out validation_fraction="
+                f"{self.validation_fraction}; training without early stopping.",
+                UserWarning,
+            )
+            return None
+        seed = self._seed()
+        return EntryHoldoutSplit(self.validation_fraction, 0 if seed is None else seed)
+
+    def _build_net(self, X: sp.csr_matrix, device: str) -> RecommenderNet:
+        train_split = self._validation_split(X)
+        low, high = self.rating_range_ if self.clip_predictions else (None, None)
+        return RecommenderNet(
+            AutoRecModule,
+            module__n_inputs=X.shape[1],
+            module__hidden_units=self.hidden_units,
+            module__activation=self.activation,
+            module__output_activation=self.output_activation,
+            module__output_bias=self.column_means_ if self.output_activation == "identity" else None,
+            criterion=MaskedLpLoss(p=1 if self.loss == "l1" else 2, reduction="sum"),
+            optimizer=resolve_optimizer(self.optimizer),
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=train_split,
+            iterator_train__shuffle=True,
+            iterator_train__collate_fn=collate_csr,
+            iterator_valid__collate_fn=collate_csr,
+            callbacks=[
+                ("valid_rmse", ErrorSumScoring("valid_rmse", "valid_sse", "valid_count", rmse_from_sums)),
+                *make_callbacks(
+                    monitor="valid_rmse" if train_split is not None else None,
+                    patience=self.n_iter_no_change,
+                    verbose=self.verbose,
+                ),
+            ],
+            penalty=functools.partial(_weight_penalty, penalty=self.penalty, alpha=self.alpha),
+            error_sums=functools.partial(_clipped_error_sums, low=low, high=high),
+            device=device,
+            verbose=self.verbose,
+        )
+
+    def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
+        scores = super()._score_block(block)
+        observed = torch.as_tensor(self._column_observed, device=scores.device)
+        scores = torch.where(observed, scores, torch.full_like(scores, self.global_mean_))
+        empty_rows = torch.as_tensor(np.diff(block.indptr) == 0, device=scores.device)
+        if empty_rows.any():
+            column_means = torch.as_tensor(self.column_means_, device=scores.device)
+            scores[empty_rows] = column_means
+        if self.clip_predictions:
+            scores = scores.clamp(*self.rating_range_)
+        return scores
+
+    def transform(self, X) -> np.ndarray:
+        """Return the hidden code ``g(V r + μ)`` of each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_rows, n_items)
+
+        Returns
+        -------
+        codes : ndarray of shape (n_rows, hidden_units), dtype float32
+        """
+        X = self._check_predict_input(X)
+        module = self.net_.module_.eval()
+        out = np.empty((X.shape[0], self.hidden_units), dtype=np.float32)
+        with torch.no_grad():
+            for rows, block in iter_row_blocks(X, self._batch_rows()):
+                x = csr_to_torch(block).to(self.net_.device).to_dense()
+                out[rows] = module.encode(x).cpu().numpy()
+        return out
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.hidden_units
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags

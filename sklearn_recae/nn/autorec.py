@@ -1,0 +1,78 @@
+"""The AutoRec network (Sedhain et al. 2015): one hidden layer, no scikit-learn.
+
+``h(r) = f(W · g(V r + μ) + b)``: ``g`` the encoder activation (sigmoid in the
+paper), ``f`` the decoder activation (identity in the paper).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["ACTIVATIONS", "AutoRecModule", "make_activation"]
+
+ACTIVATIONS = {
+    "identity": nn.Identity,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "selu": nn.SELU,
+    "elu": nn.ELU,
+    "swish": nn.SiLU,
+}
+
+
+def make_activation(name: str) -> nn.Module:
+    """Return a fresh activation module by name (one of ``ACTIVATIONS``)."""
+    try:
+        return ACTIVATIONS[name]()
+    except KeyError:
+        raise ValueError(f"Unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}.") from None
+
+
+class AutoRecModule(nn.Module):
+    """One-hidden-layer autoencoder over a rating vector.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Length of a sample (number of items for U-AutoRec, users for I-AutoRec).
+    hidden_units : int, default=500
+        Size of the code.
+    activation : str, default="sigmoid"
+        Encoder activation ``g``.
+    output_activation : str, default="identity"
+        Decoder activation ``f``.
+    output_bias : array-like of shape (n_inputs,), default=None
+        Initial decoder bias ``b`` (e.g. the mean rating of each output), so
+        training starts from a sensible baseline instead of zero.
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        hidden_units: int = 500,
+        activation: str = "sigmoid",
+        output_activation: str = "identity",
+        output_bias=None,
+    ) -> None:
+        super().__init__()
+        self.encoder = nn.Linear(n_inputs, hidden_units)
+        self.encoder_activation = make_activation(activation)
+        self.decoder = nn.Linear(hidden_units, n_inputs)
+        self.decoder_activation = make_activation(output_activation)
+        if output_bias is not None:
+            with torch.no_grad():
+                self.decoder.bias.copy_(torch.as_tensor(output_bias, dtype=torch.float32))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Hidden code ``g(V r + μ)`` of a dense batch ``x``."""
+        return self.encoder_activation(self.encoder(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruction ``h(r)`` of a dense batch ``x``."""
+        return self.decoder_activation(self.decoder(self.encode(x)))
+
+    def weight_matrices(self) -> list[torch.Tensor]:
+        """The penalised weights ``V`` and ``W`` (biases are not penalised)."""
+        return [self.encoder.weight, self.decoder.weight]

@@ -1,0 +1,188 @@
+"""One behaviour suite for every public estimator.
+
+1. scikit-learn's ``parametrize_with_checks`` over every estimator, with the
+   checks that cannot apply listed in ``EXPECTED_FAILED_CHECKS`` with a reason.
+2. The recommender checks of ``recommender_checks.py`` over every recommender.
+
+A new model joins the suite with one line in ``ESTIMATORS`` (sklearn checks:
+a small, fast configuration) and one in ``RECOMMENDERS`` (a configuration
+that learns the checkerboard, and whether it is an explicit-rating model).
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_recae.autoencoder import AutoRec
+
+from .recommender_checks import make_checkerboard, precision_of_withheld
+
+# Small and fast: the sklearn checks fit on tiny dense arrays many times.
+ESTIMATORS = [
+    AutoRec(hidden_units=8, max_epochs=3, batch_size=16, random_state=0),
+]
+
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
+    "AutoRec": {},
+}
+
+# (factory, explicit): each configuration must learn the checkerboard below.
+RECOMMENDERS = [
+    pytest.param(
+        (
+            lambda: AutoRec(hidden_units=32, max_epochs=150, batch_size=32, lr=1e-2, alpha=0.1,
+                            early_stopping=False, random_state=0),
+            True,
+        ),
+        id="AutoRec",
+    ),
+]
+
+
+@parametrize_with_checks(
+    ESTIMATORS,
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(type(est).__name__, {}),
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(params=RECOMMENDERS)
+def recommender(request):
+    factory, explicit = request.param
+    X, withheld = make_checkerboard(explicit=explicit)
+    return factory, X, withheld
+
+
+@pytest.fixture
+def fitted(recommender):
+    factory, X, withheld = recommender
+    return factory().fit(X), X, withheld
+
+
+def _snapshot(X: sp.csr_matrix) -> tuple:
+    return X.format, X.data.copy(), X.indices.copy(), X.indptr.copy(), X.shape
+
+
+def _assert_unchanged(X: sp.csr_matrix, snapshot: tuple) -> None:
+    assert X.format == snapshot[0] and X.shape == snapshot[4]
+    np.testing.assert_array_equal(X.data, snapshot[1])
+    np.testing.assert_array_equal(X.indices, snapshot[2])
+    np.testing.assert_array_equal(X.indptr, snapshot[3])
+
+
+def test_checkerboard_withheld_items_ranked_first(fitted):
+    model, X, withheld = fitted
+    k = int(np.diff(withheld.indptr).max())
+    recommended = model.recommend(X, k=k)
+    assert precision_of_withheld(recommended, withheld) >= 0.9
+
+
+def test_predict_and_recommend_shapes_and_dtypes(fitted):
+    model, X, _ = fitted
+    scores = model.predict(X[:7])
+    assert scores.shape == (7, X.shape[1]) and scores.dtype == np.float32
+    assert np.isfinite(scores).all()
+    recommended = model.recommend(X[:7], k=5)
+    assert recommended.shape == (7, 5) and recommended.dtype == np.int64
+    assert ((recommended >= 0) & (recommended < X.shape[1])).all()
+    assert all(len(set(row)) == 5 for row in recommended)
+
+
+def test_recommend_excludes_seen_items(fitted):
+    model, X, _ = fitted
+    recommended = model.recommend(X, k=5)
+    for row, items in enumerate(recommended):
+        seen = set(X.indices[X.indptr[row] : X.indptr[row + 1]])
+        assert not seen.intersection(items)
+    with_seen = model.recommend(X, k=5, exclude_seen=False)
+    assert any(set(X[row].indices).intersection(items) for row, items in enumerate(with_seen))
+
+
+def test_fold_in_of_rows_unseen_in_fit(recommender):
+    factory, X, withheld = recommender
+    rows = np.arange(X.shape[0])
+    fit_rows, new_rows = rows[rows % 3 != 0], rows[rows % 3 == 0]
+    model = factory().fit(X[fit_rows])
+    k = int(np.diff(withheld.indptr).max())
+    recommended = model.recommend(X[new_rows], k=k)
+    assert precision_of_withheld(recommended, withheld[new_rows]) >= 0.8
+
+
+def test_explicit_stored_zeros_are_unobserved(fitted):
+    model, X, _ = fitted
+    dense = X.toarray()
+    zero_rows, zero_cols = np.nonzero(dense == 0)
+    stored = sp.csr_matrix(
+        (np.r_[X.data, np.zeros(len(zero_rows), np.float32)],
+         (np.r_[np.repeat(np.arange(X.shape[0]), np.diff(X.indptr)), zero_rows],
+          np.r_[X.indices, zero_cols])),
+        shape=X.shape,
+    )
+    assert stored.nnz > X.nnz
+    np.testing.assert_array_equal(model.predict(stored), model.predict(X))
+    np.testing.assert_array_equal(model.recommend(stored, k=3), model.recommend(X, k=3))
+    np.testing.assert_array_equal(model.predict(X.toarray()), model.predict(X))
+
+
+def test_input_unchanged_by_every_method(recommender):
+    factory, X, withheld = recommender
+    snap, snap_y = _snapshot(X), _snapshot(withheld)
+    model = factory().fit(X)
+    model.predict(X)
+    model.recommend(X, k=3)
+    model.score(X, withheld)
+    model.score(X)
+    if hasattr(model, "transform"):
+        model.transform(X)
+    _assert_unchanged(X, snap)
+    _assert_unchanged(withheld, snap_y)
+
+
+def test_clone_pickle_and_seed_reproducible(fitted, recommender):
+    model, X, _ = fitted
+    factory = recommender[0]
+    expected = model.predict(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X), expected)
+    np.testing.assert_array_equal(clone(model).fit(X).predict(X), expected)
+    np.testing.assert_array_equal(factory().fit(X).predict(X), expected)
+
+
+@pytest.mark.parametrize("k", [0, -1, 10_000])
+def test_recommend_rejects_out_of_range_k(fitted, k):
+    model, X, _ = fitted
+    with pytest.raises(ValueError, match="k must be in"):
+        model.recommend(X, k=k)
+
+
+def test_bad_input_errors(recommender):
+    factory, X, _ = recommender
+    model = factory()
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+    with pytest.raises(NotFittedError):
+        model.recommend(X)
+    nan = X.copy()
+    nan.data[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(nan)
+    inf = X.copy()
+    inf.data[0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        model.fit(inf)
+    with pytest.raises(ValueError, match="0 sample"):
+        model.fit(X[:0])
+    with pytest.raises(ValueError):
+        model.fit(np.array([["a", "b"], ["c", "d"]], dtype=object))
+    model.fit(X)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :-1])
+    with pytest.raises(ValueError, match="NaN"):
+        model.recommend(nan)
