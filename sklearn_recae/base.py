@@ -115,7 +115,19 @@ class RecommenderMixin:
         scored on the entries stored in ``y``; without ``y`` (fold-in protocol)
         a seeded 20% of each row's entries is hidden, predicted from the rest
         and scored. See ``_default_scorer`` for the metric.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_rows, n_items)
+            Observed interactions the model predicts from.
+        y : {array-like, sparse matrix} of shape (n_rows, n_items), default=None
+            Held-out entries to score (entry hold-out protocol).
+
+        Returns
+        -------
+        score : float
         """
+        self._check_predict_input(X)
         return self._default_scorer()(self, X, y)
 
     def _default_scorer(self):

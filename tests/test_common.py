@@ -29,8 +29,23 @@ ESTIMATORS = [
     AutoRec(hidden_units=8, max_epochs=3, batch_size=16, random_state=0),
 ]
 
+_PREDICT_IS_A_MATRIX = (
+    "predict returns an (n_rows, n_items) matrix of scores, the check expects one target "
+    "per row; every sparse format is tested in test_sparse_formats_agree instead."
+)
+_Y_IS_A_HELD_OUT_MATRIX = (
+    "score(X, y) takes y as a held-out interaction matrix of X's shape (entry hold-out "
+    "protocol) and rejects the 1-d label vector this check passes; fit ignores y, which "
+    "test_fit_ignores_y checks."
+)
+_RECOMMENDER_CHECKS = {
+    "check_estimator_sparse_array": _PREDICT_IS_A_MATRIX,
+    "check_estimator_sparse_matrix": _PREDICT_IS_A_MATRIX,
+    "check_fit_score_takes_y": _Y_IS_A_HELD_OUT_MATRIX,
+    "check_pipeline_consistency": _Y_IS_A_HELD_OUT_MATRIX,
+}
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
-    "AutoRec": {},
+    "AutoRec": _RECOMMENDER_CHECKS,
 }
 
 # (factory, explicit): each configuration must learn the checkerboard below.
@@ -130,6 +145,22 @@ def test_explicit_stored_zeros_are_unobserved(fitted):
     np.testing.assert_array_equal(model.predict(stored), model.predict(X))
     np.testing.assert_array_equal(model.recommend(stored, k=3), model.recommend(X, k=3))
     np.testing.assert_array_equal(model.predict(X.toarray()), model.predict(X))
+
+
+@pytest.mark.parametrize("convert", [
+    sp.csc_matrix, sp.coo_matrix, sp.lil_matrix, sp.csr_array, sp.coo_array,
+    lambda X: X.toarray(), lambda X: X.astype(np.float64), lambda X: X.astype(np.int64),
+])
+def test_sparse_formats_agree(fitted, convert):
+    model, X, _ = fitted
+    np.testing.assert_array_equal(model.predict(convert(X)), model.predict(X))
+    np.testing.assert_array_equal(model.recommend(convert(X), k=3), model.recommend(X, k=3))
+
+
+def test_fit_ignores_y(fitted, recommender):
+    model, X, _ = fitted
+    refit = recommender[0]().fit(X, np.arange(X.shape[0]))
+    np.testing.assert_array_equal(refit.predict(X), model.predict(X))
 
 
 def test_input_unchanged_by_every_method(recommender):

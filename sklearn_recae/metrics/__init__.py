@@ -1,0 +1,41 @@
+"""Recommender metrics on sparse held-out matrices, and scorers for model selection.
+
+- Rating prediction: :func:`rmse`, :func:`mae`, and the additive
+  :func:`error_sums` / :class:`ErrorSums` for batch-wise accumulation.
+- Top-k ranking (Mult-VAE conventions): :func:`recall_at_k`,
+  :func:`precision_at_k`, :func:`hit_rate_at_k`, :func:`ndcg_at_k`,
+  :func:`map_at_k`, :func:`novelty_weighted_map_at_k`; catalogue
+  :func:`coverage` and :func:`popularity_tail_shares`.
+- Scorers for ``GridSearchCV(scoring=...)`` under the fold-in and entry
+  hold-out protocols: :func:`make_recommender_scorer`, :func:`get_scorer`.
+"""
+
+from ._ranking import (
+    coverage,
+    hit_rate_at_k,
+    map_at_k,
+    ndcg_at_k,
+    novelty_weighted_map_at_k,
+    popularity_tail_shares,
+    precision_at_k,
+    recall_at_k,
+)
+from ._regression import ErrorSums, error_sums, mae, rmse
+from ._scorer import get_scorer, make_recommender_scorer
+
+__all__ = [
+    "ErrorSums",
+    "coverage",
+    "error_sums",
+    "get_scorer",
+    "hit_rate_at_k",
+    "mae",
+    "make_recommender_scorer",
+    "map_at_k",
+    "ndcg_at_k",
+    "novelty_weighted_map_at_k",
+    "popularity_tail_shares",
+    "precision_at_k",
+    "recall_at_k",
+    "rmse",
+]

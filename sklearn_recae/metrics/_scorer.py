@@ -1,0 +1,315 @@
+"""Scorers for ``GridSearchCV``/``cross_validate`` under both evaluation protocols.
+
+scikit-learn's scorers call ``estimator.predict(X)`` once and compare with a
+dense ``y``; a recommender is scored on held-out *entries* of a sparse matrix,
+from a ``predict``/``recommend`` that must run in row batches to bound memory.
+The scorers here implement the two protocols of the design (§4):
+
+- **fold-in** (strong generalization, ``y is None``): a seeded fraction of each
+  row's entries is hidden with :func:`~sklearn_recae.model_selection.holdout_row_entries`,
+  the estimator predicts/recommends from the visible part and the hidden
+  entries are scored. Works with any row splitter, e.g. ``cv=KFold(3)``.
+- **entry hold-out** (weak generalization, ``y`` given): the estimator predicts
+  from ``X`` and the stored entries of ``y`` are scored; recommendations
+  exclude ``X``'s items. Use ``cv=PredefinedEntrySplit()`` and ``fit(X_train, X_valid)``.
+
+Every scorer works on row batches and accumulates exact sums, so the result
+does not depend on ``batch_size``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..model_selection import holdout_row_entries
+from ..model_selection._split import _check_fraction
+from ..utils.validation import as_interactions, check_same_shape
+from ._ranking import (
+    coverage,
+    hit_rate_at_k,
+    map_at_k,
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+)
+from ._regression import ErrorSums, error_sums, mae, rmse
+
+__all__ = ["get_scorer", "make_recommender_scorer"]
+
+_PROTOCOLS = ("auto", "foldin", "holdout")
+
+
+@dataclass(frozen=True)
+class _Metric:
+    """How a named metric is computed: its kind, function and natural direction."""
+
+    kind: str  # "rating" (predict), "ranking" (recommend vs y) or "catalogue" (recommend)
+    func: Callable
+    greater_is_better: bool
+
+
+_METRICS = {
+    "rmse": _Metric("rating", rmse, False),
+    "mae": _Metric("rating", mae, False),
+    "recall": _Metric("ranking", recall_at_k, True),
+    "precision": _Metric("ranking", precision_at_k, True),
+    "hit_rate": _Metric("ranking", hit_rate_at_k, True),
+    "ndcg": _Metric("ranking", ndcg_at_k, True),
+    "map": _Metric("ranking", map_at_k, True),
+    "coverage": _Metric("catalogue", coverage, True),
+}
+
+
+def _metric_name(metric) -> str:
+    """Resolve a metric name or one of this package's metric functions to its name."""
+    by_func = {spec.func: name for name, spec in _METRICS.items()}
+    if callable(metric) and metric in by_func:
+        return by_func[metric]
+    if isinstance(metric, str) and metric in _METRICS:
+        return metric
+    raise ValueError(
+        f"Unknown metric {metric!r}; use one of {sorted(_METRICS)} or the matching "
+        "function of sklearn_recae.metrics (e.g. recall_at_k)."
+    )
+
+
+def _rows_with_entries(target: sp.csr_matrix) -> np.ndarray:
+    return np.flatnonzero(np.diff(target.indptr))
+
+
+def _batches(rows: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+    for start in range(0, rows.size, batch_size):
+        yield rows[start : start + batch_size]
+
+
+class _RecommenderScorer:
+    """``scorer(estimator, X, y=None) -> float``; made by :func:`make_recommender_scorer`."""
+
+    def __init__(self, metric, k, protocol, holdout_fraction, batch_size, random_state, sign):
+        self.metric = metric
+        self.k = k
+        self.protocol = protocol
+        self.holdout_fraction = holdout_fraction
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.sign = sign
+
+    def __call__(self, estimator, X, y=None) -> float:
+        """Score ``estimator`` on ``X`` (fold-in) or on the entries of ``y`` (hold-out)."""
+        source, target = self._protocol_data(X, y)
+        kind = _METRICS[self.metric].kind
+        score = {
+            "rating": self._score_ratings,
+            "ranking": self._score_rankings,
+            "catalogue": self._score_coverage,
+        }[kind](estimator, source, target)
+        return float(self.sign * score)
+
+    def _protocol_data(self, X, y) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Return ``(input rows, held-out entries)`` for the scorer's protocol."""
+        X = as_interactions(X)
+        protocol = self.protocol
+        if protocol == "auto":
+            protocol = "foldin" if y is None else "holdout"
+        if protocol == "foldin":
+            if y is not None:
+                raise ValueError(
+                    "protocol='foldin' hides entries of X itself and takes no y; "
+                    "use protocol='holdout' (or 'auto') to score the entries of y."
+                )
+            return holdout_row_entries(
+                X, self.holdout_fraction, random_state=self.random_state
+            )
+        if y is None:
+            raise ValueError(
+                "protocol='holdout' scores the stored entries of a held-out matrix y of "
+                "X's shape, but y is None: call scorer(estimator, X, y), e.g. through "
+                "GridSearchCV(..., cv=PredefinedEntrySplit()).fit(X_train, X_valid)."
+            )
+        y = as_interactions(y)
+        check_same_shape(X, y, names=("X", "y"))
+        return X, y
+
+    def _score_ratings(self, estimator, source, target) -> float:
+        sums = ErrorSums()
+        for rows in _batches(_rows_with_entries(target), self.batch_size):
+            sums = sums + error_sums(target[rows], estimator.predict(source[rows]))
+        return getattr(sums, self.metric)  # ErrorSums.rmse or ErrorSums.mae
+
+    def _score_rankings(self, estimator, source, target) -> float:
+        metric = _METRICS[self.metric].func
+        total, count = 0.0, 0
+        for rows in _batches(_rows_with_entries(target), self.batch_size):
+            y_rec = estimator.recommend(source[rows], k=self.k, exclude_seen=True)
+            values = metric(target[rows], y_rec, k=self.k, average=False)
+            total += float(np.nansum(values))
+            count += int(np.count_nonzero(~np.isnan(values)))
+        if count == 0:
+            raise ValueError("No row has a held-out entry; the ranking metric is undefined.")
+        return total / count
+
+    def _score_coverage(self, estimator, source, target) -> float:
+        recommended = np.zeros(source.shape[1], dtype=bool)
+        for rows in _batches(np.arange(source.shape[0]), self.batch_size):
+            recommended[estimator.recommend(source[rows], k=self.k, exclude_seen=True)] = True
+        return float(recommended.mean())
+
+    def __repr__(self) -> str:
+        k = "" if self.k is None else f", k={self.k}"
+        return (
+            f"make_recommender_scorer({self.metric!r}{k}, protocol={self.protocol!r}, "
+            f"holdout_fraction={self.holdout_fraction}, batch_size={self.batch_size}, "
+            f"random_state={self.random_state!r}, greater_is_better={self.sign > 0})"
+        )
+
+
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}.")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}.")
+    return int(value)
+
+
+def _check_scorer_params(name: str, k, protocol, holdout_fraction) -> None:
+    if _METRICS[name].kind == "rating":
+        if k is not None:
+            raise ValueError(f"k is only used by ranking metrics; {name!r} takes k=None.")
+    elif k is None:
+        raise ValueError(f"The ranking metric {name!r} needs a cut-off k, e.g. k=20.")
+    else:
+        _check_positive_int(k, "k")
+    if protocol not in _PROTOCOLS:
+        raise ValueError(f"protocol must be one of {_PROTOCOLS}, got {protocol!r}.")
+    _check_fraction(holdout_fraction)
+
+
+def make_recommender_scorer(
+    metric: str | Callable,
+    *,
+    k: int | None = None,
+    protocol: str = "auto",
+    holdout_fraction: float = 0.2,
+    batch_size: int = 1000,
+    random_state: int | None = 0,
+    greater_is_better: bool | None = None,
+) -> Callable:
+    """Make a scorer ``scorer(estimator, X, y=None) -> float`` for a recommender metric.
+
+    Parameters
+    ----------
+    metric : str or callable
+        ``"rmse"``, ``"mae"`` (from ``estimator.predict``), ``"recall"``,
+        ``"precision"``, ``"hit_rate"``, ``"ndcg"``, ``"map"`` (from
+        ``estimator.recommend`` against the held-out entries), ``"coverage"``
+        (catalogue coverage of the lists of all rows), or the matching function
+        (``rmse``, ``recall_at_k``, ``coverage``, ...).
+    k : int, default=None
+        Length of the recommendation lists; required for ranking metrics and
+        coverage, must be None for ``rmse``/``mae``.
+    protocol : {"auto", "foldin", "holdout"}, default="auto"
+        ``"foldin"``: hide ``holdout_fraction`` of each row's entries of ``X``
+        (rows with at least 2 entries), predict from the rest and score the
+        hidden ones; ``y`` must be None. ``"holdout"``: predict from ``X`` and
+        score the stored entries of ``y`` (same shape as ``X``); items of ``X``
+        are excluded from the lists. ``"auto"``: fold-in when ``y`` is None,
+        hold-out otherwise.
+    holdout_fraction : float, default=0.2
+        Fraction of each row hidden by the fold-in protocol, in (0, 1).
+    batch_size : int, default=1000
+        Rows per ``predict``/``recommend`` call; memory is bounded by
+        ``batch_size * n_items``. The score does not depend on it.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the fold-in hidden entries. Keep an int so that every candidate
+        of a search is scored on the same entries (a RandomState instance or
+        None draws new entries at each call).
+    greater_is_better : bool, default=None
+        None uses the metric's direction: RMSE and MAE are negated (the scorer
+        returns ``-rmse``), the others are returned as they are.
+
+    Returns
+    -------
+    scorer : callable
+        Picklable; ``scorer(estimator, X, y=None)`` returns a float, greater
+        is better.
+
+    Raises
+    ------
+    ValueError
+        For an unknown metric or protocol, a missing or unexpected ``k``, or an
+        out-of-range ``holdout_fraction`` or ``batch_size``.
+
+    See Also
+    --------
+    get_scorer : the same scorers by name (``"neg_rmse"``, ``"recall@20"``).
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import GridSearchCV, KFold
+    >>> from sklearn_recae.metrics import make_recommender_scorer
+    >>> scorer = make_recommender_scorer("ndcg", k=100)
+    >>> scorer
+    make_recommender_scorer('ndcg', k=100, protocol='auto', holdout_fraction=0.2, \
+batch_size=1000, random_state=0, greater_is_better=True)
+    """
+    name = _metric_name(metric)
+    _check_scorer_params(name, k, protocol, holdout_fraction)
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    if greater_is_better is None:
+        greater_is_better = _METRICS[name].greater_is_better
+    sign = 1 if greater_is_better else -1
+    return _RecommenderScorer(name, k, protocol, holdout_fraction, batch_size, random_state, sign)
+
+
+_VALID_NAMES = ["neg_rmse", "neg_mae"] + [
+    f"{name}@<k>" for name, spec in _METRICS.items() if spec.kind != "rating"
+]
+
+
+def get_scorer(scoring: str | Callable, **kwargs) -> Callable:
+    """Return the scorer of a name such as ``"neg_rmse"`` or ``"recall@20"``.
+
+    Parameters
+    ----------
+    scoring : str or callable
+        ``"neg_rmse"``, ``"neg_mae"``, or ``"<metric>@<k>"`` with metric one of
+        ``recall``, ``precision``, ``hit_rate``, ``ndcg``, ``map``,
+        ``coverage`` and ``k`` a positive integer. A callable is returned as is.
+    **kwargs
+        Passed to :func:`make_recommender_scorer` (``protocol``,
+        ``holdout_fraction``, ``batch_size``, ``random_state``).
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``, greater is better.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the valid ones.
+
+    Examples
+    --------
+    >>> from sklearn_recae.metrics import get_scorer
+    >>> get_scorer("recall@20")
+    make_recommender_scorer('recall', k=20, protocol='auto', holdout_fraction=0.2, \
+batch_size=1000, random_state=0, greater_is_better=True)
+    """
+    if callable(scoring):
+        return scoring
+    if scoring in ("neg_rmse", "neg_mae"):
+        return make_recommender_scorer(scoring[len("neg_") :], **kwargs)
+    name, at, k = str(scoring).partition("@")
+    ranking = name in _METRICS and _METRICS[name].kind != "rating"
+    if at and ranking and k.isdecimal() and int(k) >= 1:
+        return make_recommender_scorer(name, k=int(k), **kwargs)
+    raise ValueError(
+        f"Unknown scorer {scoring!r}. Valid names: {', '.join(_VALID_NAMES)} "
+        "(k a positive integer, e.g. 'recall@20')."
+    )
