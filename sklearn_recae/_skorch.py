@@ -30,6 +30,7 @@ __all__ = [
     "CSRRows",
     "EntryHoldoutSplit",
     "ErrorSumScoring",
+    "FixedEntrySplit",
     "RaiseOnNonFiniteLoss",
     "RecommenderNet",
     "collate_csr",
@@ -94,12 +95,38 @@ def collate_csr(batch: tuple[sp.csr_matrix, sp.csr_matrix]) -> tuple[torch.Tenso
     return X_t, (X_t if y_block is X_block else csr_to_torch(y_block))
 
 
+class FixedEntrySplit:
+    """skorch ``train_split`` that scores a fixed held-out matrix.
+
+    The training dataset is the one skorch is given (input = target = ``X``);
+    the validation dataset feeds the same ``X`` as input and scores the stored
+    entries of ``X_valid`` (rows with no held-out entry are left out of it).
+
+    Parameters
+    ----------
+    X_valid : scipy.sparse.csr_matrix of shape (n_rows, n_items)
+        Held-out entries, disjoint from the training entries.
+    """
+
+    def __init__(self, X_valid: sp.csr_matrix) -> None:
+        self.X_valid = X_valid
+
+    def __call__(self, dataset: CSRRows, y=None, **fit_params) -> tuple[CSRRows, CSRRows]:
+        if dataset.X.shape != self.X_valid.shape:
+            raise ValueError(
+                f"X_valid must have the training matrix's shape {dataset.X.shape}, "
+                f"got {self.X_valid.shape}."
+            )
+        valid_rows = np.flatnonzero(np.diff(self.X_valid.indptr))
+        return CSRRows(dataset.X), CSRRows(dataset.X, self.X_valid, rows=valid_rows)
+
+
 class EntryHoldoutSplit:
     """skorch ``train_split`` holding out a fraction of the training *entries*.
 
     The training dataset keeps the remaining entries as input and target; the
     validation dataset feeds the same remaining entries as input and scores the
-    held-out ones (rows with no held-out entry are left out of it).
+    held-out ones, as :class:`FixedEntrySplit` does.
 
     Parameters
     ----------
@@ -119,8 +146,7 @@ class EntryHoldoutSplit:
         X_fit, X_valid = train_test_split(
             dataset.X, test_size=self.fraction, random_state=self.random_state
         )
-        valid_rows = np.flatnonzero(np.diff(X_valid.indptr))
-        return CSRRows(X_fit), CSRRows(X_fit, X_valid, rows=valid_rows)
+        return FixedEntrySplit(X_valid)(CSRRows(X_fit))
 
 
 class RecommenderNet(NeuralNet):
@@ -131,7 +157,10 @@ class RecommenderNet(NeuralNet):
     module, criterion, **kwargs
         As for :class:`skorch.NeuralNet`.
     penalty : callable, default=None
-        ``penalty(module) -> scalar tensor`` added to the training loss.
+        ``penalty(module) -> scalar tensor``: the penalty of the full objective
+        (all training rows). Each minibatch adds it times ``n_batch /
+        n_train_rows``, so one epoch adds it once in total whatever the batch
+        size, and a stochastic gradient step follows the paper's objective.
     error_sums : callable, default=None
         ``error_sums(y_pred, y_true) -> dict[str, tensor]`` of per-batch sums,
         recorded in the validation batches' history (see :class:`ErrorSumScoring`).
@@ -142,6 +171,11 @@ class RecommenderNet(NeuralNet):
         self.penalty = penalty
         self.error_sums = error_sums
 
+    def get_split_datasets(self, X, y=None, **fit_params):
+        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        self.n_train_rows_ = len(dataset_train)
+        return dataset_train, dataset_valid
+
     def infer(self, x, **fit_params):
         x = densify(to_tensor(x, device=self.device))
         return self.module_(x, **fit_params)
@@ -150,7 +184,7 @@ class RecommenderNet(NeuralNet):
         y_true = densify(to_tensor(y_true, device=self.device))
         loss = self.criterion_(y_pred, y_true)
         if training and self.penalty is not None:
-            loss = loss + self.penalty(self.module_)
+            loss = loss + self.penalty(self.module_) * (len(y_pred) / self.n_train_rows_)
         return loss
 
     def validation_step(self, batch, **fit_params):

@@ -13,6 +13,7 @@ and lets skorch run the training loop.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -22,7 +23,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from .utils._sklearn import check_is_fitted
-from .utils.validation import check_interactions, check_k
+from .utils.validation import as_interactions, check_interactions, check_k, check_same_shape
 
 __all__ = ["RecommenderMixin", "TorchRecommender", "iter_row_blocks", "resolve_device"]
 
@@ -147,11 +148,68 @@ def _mask_seen(scores: torch.Tensor, block: sp.csr_matrix) -> torch.Tensor:
 class TorchRecommender(RecommenderMixin, BaseEstimator):
     """Base of the skorch-backed recommenders.
 
-    Subclasses define ``_module_params()`` (the torch module class and its
-    keyword arguments), ``_criterion()``, and optionally ``_penalty``,
-    ``_error_sums`` and ``_monitor``; the fitted skorch net is ``net_`` and its
-    history ``history_``.
+    Subclasses implement ``_build_net(X, device, *, train_split, max_epochs)``
+    (a :class:`~sklearn_recae._skorch.RecommenderNet` whose callbacks record
+    ``valid_rmse`` and early-stop on it when ``train_split`` is not None) and
+    call :meth:`_fit_net` from ``fit``; they must have the parameters
+    ``max_epochs``, ``early_stopping``, ``validation_fraction``, ``refit``,
+    ``device`` and ``random_state``. The fitted skorch net is ``net_`` and
+    its history ``history_``.
     """
+
+    def _validation_split(self, X: sp.csr_matrix, X_valid: sp.csr_matrix | None):
+        """The skorch ``train_split`` for early stopping, or None when it does not apply."""
+        from ._skorch import EntryHoldoutSplit, FixedEntrySplit
+
+        if X_valid is not None:
+            return FixedEntrySplit(X_valid)
+        if not self.early_stopping:
+            return None
+        if X.nnz * self.validation_fraction < 1 or X.nnz < 2:
+            warnings.warn(
+                f"Too few entries ({X.nnz}) to hold out validation_fraction="
+                f"{self.validation_fraction}; training without early stopping.",
+                UserWarning,
+            )
+            return None
+        seed = self._seed()
+        return EntryHoldoutSplit(self.validation_fraction, 0 if seed is None else seed)
+
+    def _check_valid_input(self, X_valid, shape: tuple[int, int]) -> sp.csr_matrix | None:
+        if X_valid is None:
+            return None
+        X_valid = as_interactions(X_valid)
+        check_same_shape(X_valid, sp.csr_matrix(shape), names=("X_valid", "X"))
+        if X_valid.nnz == 0:
+            raise ValueError("X_valid has no stored entry to validate on.")
+        return X_valid
+
+    def _fit_net(self, X: sp.csr_matrix, X_valid: sp.csr_matrix | None = None) -> None:
+        """Train ``net_`` on ``X`` with skorch, early-stopping on held-out entries.
+
+        With ``X_valid`` the stored entries of ``X_valid`` are the validation
+        set and the best epoch's weights are kept. Otherwise, with
+        ``early_stopping``, a ``validation_fraction`` of ``X``'s entries is
+        held out; with ``refit`` a fresh net is then trained on all of ``X``
+        for the best epoch count found.
+        """
+        from ._skorch import CSRRows
+
+        device = self._device()
+        train_split = self._validation_split(X, X_valid)
+        with self._torch_rng(device):
+            net = self._build_net(X, device, train_split=train_split, max_epochs=self.max_epochs)
+            net.fit(CSRRows(X), y=None)
+            self.validation_scores_ = np.asarray(
+                [epoch.get("valid_rmse", np.nan) for epoch in net.history], dtype=np.float64
+            )
+            self.best_epoch_ = len(net.history)
+            if train_split is not None:
+                self.best_epoch_ = int(dict(net.callbacks_)["early_stopping"].best_epoch_)
+                if X_valid is None and self.refit:
+                    net = self._build_net(X, device, train_split=None, max_epochs=self.best_epoch_)
+                    net.fit(CSRRows(X), y=None)
+        self.net_ = net
 
     def _seed(self) -> int | None:
         if self.random_state is None:

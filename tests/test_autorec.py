@@ -51,7 +51,7 @@ def test_stronger_penalty_gives_smaller_weights(ratings):
 
 def test_early_stopping_keeps_best_epoch(ratings):
     X_train, _ = ratings
-    model = AutoRec(max_epochs=300, n_iter_no_change=5, **FAST).fit(X_train)
+    model = AutoRec(max_epochs=300, n_iter_no_change=5, refit=False, **FAST).fit(X_train)
     valid = model.history_[:, "valid_rmse"]
     assert len(valid) < 300
     best_epoch = int(np.argmin(valid))

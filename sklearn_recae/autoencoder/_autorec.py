@@ -1,10 +1,16 @@
 """AutoRec (Sedhain et al. 2015) as a scikit-learn estimator.
 
-Deviation from the paper: the paper trains full-batch with L-BFGS/Rprop; this
-implementation trains with minibatches (Adam by default) and early-stops on a
-held-out fraction of the training entries. The objective per minibatch is the
-paper's: summed squared error over the batch's observed entries plus the
-weight penalty, so ``alpha`` is applied once per minibatch.
+Deviations from the paper, each a parameter:
+
+- the paper trains full-batch with L-BFGS/Rprop; here minibatches (Adam by
+  default) follow the paper's objective: the summed error over the batch's
+  observed entries plus ``n_batch / n_rows`` times the penalty, so ``alpha``
+  is the paper's λ for the whole objective whatever the batch size;
+- training early-stops on a held-out fraction of the training entries and,
+  with ``refit``, retrains on all of them for the best epoch count;
+- ``dropout`` masks input entries in training (denoising); the paper has
+  none (``dropout=0``). On MovieLens-100K it lowers the I-AutoRec test RMSE
+  (see the README benchmark).
 """
 
 from __future__ import annotations
@@ -18,8 +24,6 @@ import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
 from .._skorch import (
-    CSRRows,
-    EntryHoldoutSplit,
     ErrorSumScoring,
     OPTIMIZERS,
     RecommenderNet,
@@ -71,12 +75,16 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         paper's) or absolute (``"l1"``, MMA's L1 bases).
     penalty : {"l2", "l1"} or None, default="l2"
         Weight penalty: ``(alpha/2) Σ‖W‖_F²`` or ``alpha Σ‖W‖₁``.
-    alpha : float, default=20.0
-        Penalty strength λ, applied once per minibatch.
+    alpha : float, default=200.0
+        Penalty strength λ of the whole objective (each minibatch adds its
+        share ``n_batch / n_rows``).
     activation : str, default="sigmoid"
         Encoder activation ``g`` (identity, sigmoid, tanh, relu, selu, elu, swish).
     output_activation : str, default="identity"
         Decoder activation ``f``.
+    dropout : float, default=0.2
+        Probability of masking each observed input entry in training
+        (denoising); the masked ratings stay in the target. 0 is the paper's AutoRec.
     optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or optimizer class, default="adam"
     lr : float, default=1e-3
         Learning rate.
@@ -92,6 +100,10 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         Fraction of stored entries held out for early stopping.
     n_iter_no_change : int, default=20
         Patience of early stopping, in epochs.
+    refit : bool, default=True
+        After early stopping on the held-out fraction, train a fresh network on
+        all entries of ``X`` for ``best_epoch_`` epochs, so no rating is lost to
+        validation. Ignored when ``fit`` is given ``X_valid``.
     clip_predictions : bool, default=True
         Clip predictions to the rating range seen in ``fit``.
     device : str, default="auto"
@@ -106,7 +118,14 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
     net_ : skorch.NeuralNet
         The fitted skorch net; ``net_.module_`` is the :class:`AutoRecModule`.
     history_ : skorch.History
-        Per-epoch ``train_loss``, ``valid_loss`` and ``valid_rmse``.
+        The final net's per-epoch ``train_loss`` (and ``valid_loss``,
+        ``valid_rmse`` unless it was refitted without a validation part).
+    validation_scores_ : ndarray of shape (n_epochs,)
+        Validation RMSE of each epoch of the early-stopping run (NaN without
+        a validation part).
+    best_epoch_ : int
+        Epoch (1-based) whose weights were kept, or the number of epochs
+        trained without a validation part.
     n_features_in_ : int
         Number of columns seen in ``fit``.
     global_mean_ : float
@@ -141,6 +160,7 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         "alpha": [Interval(Real, 0, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "output_activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -148,6 +168,7 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "refit": ["boolean"],
         "clip_predictions": ["boolean"],
         "device": [str],
         "random_state": ["random_state"],
@@ -160,9 +181,10 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         *,
         loss: str = "l2",
         penalty: str | None = "l2",
-        alpha: float = 20.0,
+        alpha: float = 200.0,
         activation: str = "sigmoid",
         output_activation: str = "identity",
+        dropout: float = 0.2,
         optimizer="adam",
         lr: float = 1e-3,
         max_epochs: int = 200,
@@ -170,6 +192,7 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 20,
+        refit: bool = True,
         clip_predictions: bool = True,
         device: str = "auto",
         random_state=None,
@@ -181,6 +204,7 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         self.alpha = alpha
         self.activation = activation
         self.output_activation = output_activation
+        self.dropout = dropout
         self.optimizer = optimizer
         self.lr = lr
         self.max_epochs = max_epochs
@@ -188,13 +212,14 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.refit = refit
         self.clip_predictions = clip_predictions
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, X_valid=None):
         """Fit the autoencoder on the observed entries of ``X``.
 
         Parameters
@@ -203,17 +228,19 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
             Ratings; zeros (stored or not) are unobserved. Not modified.
         y : None
             Ignored; accepted for Pipeline and GridSearchCV compatibility.
+        X_valid : {array-like, sparse matrix} of shape (n_rows, n_items), default=None
+            Held-out ratings to early-stop on, predicted from ``X`` (entry
+            hold-out protocol). When given, ``validation_fraction`` and
+            ``refit`` are not used and every entry of ``X`` is trained on.
 
         Returns
         -------
         self : AutoRec
         """
         X = check_interactions(self, X, reset=True)
+        X_valid = self._check_valid_input(X_valid, X.shape)
         self._set_rating_stats(X)
-        device = self._device()
-        with self._torch_rng(device):
-            self.net_ = self._build_net(X, device)
-            self.net_.fit(CSRRows(X), y=None)
+        self._fit_net(X, X_valid)
         return self
 
     def _set_rating_stats(self, X: sp.csr_matrix) -> None:
@@ -226,24 +253,9 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         self._column_observed = counts > 0
         self.rating_range_ = (float(X.data.min()), float(X.data.max())) if X.nnz else (0.0, 0.0)
 
-    def _validation_split(self, X: sp.csr_matrix):
-        """The entry hold-out split for early stopping, or None when it cannot apply."""
-        if not self.early_stopping:
-            return None
-        if X.nnz * self.validation_fraction < 1 or X.nnz < 2:
-            import warnings
-
-            warnings.warn(
-                f"Too few entries ({X.nnz}) to hold out validation_fraction="
-                f"{self.validation_fraction}; training without early stopping.",
-                UserWarning,
-            )
-            return None
-        seed = self._seed()
-        return EntryHoldoutSplit(self.validation_fraction, 0 if seed is None else seed)
-
-    def _build_net(self, X: sp.csr_matrix, device: str) -> RecommenderNet:
-        train_split = self._validation_split(X)
+    def _build_net(
+        self, X: sp.csr_matrix, device: str, *, train_split, max_epochs: int
+    ) -> RecommenderNet:
         low, high = self.rating_range_ if self.clip_predictions else (None, None)
         return RecommenderNet(
             AutoRecModule,
@@ -252,10 +264,11 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
             module__activation=self.activation,
             module__output_activation=self.output_activation,
             module__output_bias=self.column_means_ if self.output_activation == "identity" else None,
+            module__input_dropout=self.dropout,
             criterion=MaskedLpLoss(p=1 if self.loss == "l1" else 2, reduction="sum"),
             optimizer=resolve_optimizer(self.optimizer),
             lr=self.lr,
-            max_epochs=self.max_epochs,
+            max_epochs=max_epochs,
             batch_size=self.batch_size,
             train_split=train_split,
             iterator_train__shuffle=True,

@@ -46,6 +46,11 @@ class AutoRecModule(nn.Module):
     output_bias : array-like of shape (n_inputs,), default=None
         Initial decoder bias ``b`` (e.g. the mean rating of each output), so
         training starts from a sensible baseline instead of zero.
+    input_dropout : float, default=0.0
+        Masking noise in training mode: each input entry is set to 0
+        (unobserved) with this probability, without rescaling the others (a
+        rating is a value, not an activation). The target is not masked, so
+        the network learns to predict ratings hidden from its input.
     """
 
     def __init__(
@@ -55,8 +60,12 @@ class AutoRecModule(nn.Module):
         activation: str = "sigmoid",
         output_activation: str = "identity",
         output_bias=None,
+        input_dropout: float = 0.0,
     ) -> None:
         super().__init__()
+        if not 0.0 <= input_dropout < 1.0:
+            raise ValueError(f"input_dropout must be in [0, 1), got {input_dropout}.")
+        self.input_dropout = input_dropout
         self.encoder = nn.Linear(n_inputs, hidden_units)
         self.encoder_activation = make_activation(activation)
         self.decoder = nn.Linear(hidden_units, n_inputs)
@@ -70,7 +79,9 @@ class AutoRecModule(nn.Module):
         return self.encoder_activation(self.encoder(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruction ``h(r)`` of a dense batch ``x``."""
+        """Reconstruction ``h(r)`` of a dense batch ``x`` (masked in training mode)."""
+        if self.training and self.input_dropout > 0:
+            x = x * (torch.rand_like(x) >= self.input_dropout)
         return self.decoder_activation(self.decoder(self.encode(x)))
 
     def weight_matrices(self) -> list[torch.Tensor]:

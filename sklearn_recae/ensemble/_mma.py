@@ -1,0 +1,283 @@
+"""MMA, the Multi-Metric AutoRec (Wang et al. 2022), as a stacking meta-estimator.
+
+Four AutoRec bases, one per combination of an L1/L2 loss and an L1/L2 weight
+penalty (Table I of the paper), are trained on the same entries and early-
+stopped on the same held-out entries; their predictions are averaged with the
+self-adaptive weights of eqs. 5–8 (:mod:`._weighting`).
+
+The bases never interact while training: a base's weights depend on every
+base's validation losses, but no base's training depends on the weights. So
+the bases are trained one after the other (or in parallel with ``n_jobs``),
+each with skorch's own loop, and ``Sl_t(n)`` is read from each base's
+per-epoch validation record afterwards. This gives exactly the weights of
+lockstep training without a second training loop.
+
+Deviation from the paper: each base keeps the weights of its best validation
+epoch (early stopping), not of its last iteration; see the class docstring for
+what the accumulated losses then hold.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.utils import Bunch, check_random_state
+
+from ..autoencoder import AutoRec
+from ..base import RecommenderMixin
+from ..metrics import get_scorer
+from ..model_selection import train_test_split
+from ..utils._sklearn import BaseComposition, Interval, _fit_context
+from ..utils.validation import as_interactions, check_interactions, check_same_shape
+from ._weighting import accumulated_losses, self_adaptive_weights
+
+__all__ = ["MultiMetricAutoRec", "default_mma_estimators"]
+
+#: Per-base settings of the default bases (I-AutoRec on MovieLens-100K, chosen
+#: by validation RMSE on a 70/10 entry split; see benchmarks/mma_base_sweep.py).
+_DEFAULT_BASES = {
+    "l1_l1": dict(loss="l1", penalty="l1", alpha=1.0, lr=1e-3),
+    "l1_l2": dict(loss="l1", penalty="l2", alpha=50.0, lr=1e-3),
+    "l2_l1": dict(loss="l2", penalty="l1", alpha=1.0, lr=1e-3),
+    "l2_l2": dict(loss="l2", penalty="l2", alpha=200.0, lr=1e-3),
+}
+
+
+def default_mma_estimators() -> list[tuple[str, AutoRec]]:
+    """The paper's four bases (Table I): ``"<loss>_<penalty>"`` AutoRecs.
+
+    Returns
+    -------
+    estimators : list of (str, AutoRec)
+        ``l1_l1`` (MMA-1), ``l1_l2`` (MMA-2), ``l2_l1`` (MMA-3), ``l2_l2`` (MMA-4),
+        each with the settings that validated best on MovieLens-100K.
+    """
+    return [(name, AutoRec(**params)) for name, params in _DEFAULT_BASES.items()]
+
+
+def _fit_base(estimator, X: sp.csr_matrix, X_valid: sp.csr_matrix):
+    return estimator.fit(X, X_valid=X_valid)
+
+
+def _loss_trajectory(estimator, n_iterations: int) -> np.ndarray:
+    """``Sl_t(n)`` of one fitted base, held at its kept epoch's loss after it stopped."""
+    scores = np.asarray(estimator.validation_scores_, dtype=np.float64)
+    kept = scores[estimator.best_epoch_ - 1]
+    return np.concatenate([scores, np.full(n_iterations - scores.size, kept)])
+
+
+class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
+    """MMA: AutoRecs under different Lp metrics, ensembled with self-adaptive weights.
+
+    Each base is fitted on the same training entries and early-stopped on the
+    same held-out entries. After training iteration (epoch) ``n`` base ``t``
+    has validation RMSE ``Sl_t(n)`` (eq. 5); its accumulated loss is
+    ``Al_t(n) = Σ_{h≤n} Sl_t(h)`` (eq. 6), its weight
+    ``ε_t(n) = softmax_t(−delta · Al_t(n))`` (eq. 7) and the prediction
+    ``Σ_t ε_t(N) x̂_t`` (eq. 8), ``N`` the last iteration.
+
+    **Bases that stop at different epochs.** A base stops after its own early
+    stopping patience and keeps the weights of its best validation epoch
+    ``b_t``. Training of the ensemble lasts ``N = max_t N_t`` iterations,
+    ``N_t`` the epochs base ``t`` ran. For ``n <= N_t``, ``Sl_t(n)`` is the
+    base's recorded validation RMSE of epoch ``n``; for ``N_t < n <= N``, the
+    base no longer changes and ``Sl_t(n) = Sl_t(b_t)``, the validation RMSE of
+    the weights it contributes. The final weights ``weights_`` are ``ε(N)``.
+
+    Item-based MMA (the paper's setting, I-AutoRec bases) is this estimator
+    fitted on ``X.T``, as for :class:`~sklearn_recae.autoencoder.AutoRec`.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator) or None, default=None
+        The bases, cloned at fit. Each must accept ``fit(X, X_valid=...)`` and
+        record ``validation_scores_`` and ``best_epoch_`` (as AutoRec does).
+        None means :func:`default_mma_estimators`; nested parameters such as
+        ``set_params(l1_l2__hidden_units=300)`` then first make that list
+        explicit.
+    delta : float, default=1.0
+        Balance factor δ of eq. 7: 0 weights the bases uniformly, a large value
+        gives all the weight to the base of least accumulated loss.
+    validation_fraction : float, default=0.125
+        Fraction of the training entries held out (the same for every base) to
+        early-stop the bases and weigh them; 0.125 of an 80% part is the
+        paper's 10% validation part. Not used when ``fit`` gets ``X_valid``.
+    n_jobs : int, default=None
+        Bases trained in parallel (joblib); None means 1.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split and every base whose ``random_state`` is None.
+    verbose : int, default=0
+        Passed to nothing; the bases have their own ``verbose``.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The fitted bases, in ``estimators`` order.
+    named_estimators_ : Bunch
+        The fitted bases by name.
+    weights_ : ndarray of shape (n_bases,)
+        Final ensemble weights ``ε(N)``, summing to 1.
+    history_ : list of dict
+        One record per iteration ``n`` (``pandas.DataFrame(history_)`` for
+        plots): ``epoch``, and for each base name ``<name>_valid_rmse``
+        (``Sl``), ``<name>_accumulated_loss`` (``Al``) and ``<name>_weight`` (``ε``).
+    validation_score_ : float
+        RMSE of the final ensemble on the validation entries.
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+
+    References
+    ----------
+    .. [1] Wang, Wu, Chen et al., "Multi-Metric AutoRec for High Dimensional and
+       Sparse User Behavior Data Prediction", arXiv:2212.13879, 2022.
+
+    Examples
+    --------
+    >>> from sklearn_recae.autoencoder import AutoRec
+    >>> from sklearn_recae.datasets import make_interactions
+    >>> from sklearn_recae.ensemble import MultiMetricAutoRec
+    >>> X = make_interactions(60, 30, density=0.3, random_state=0)
+    >>> bases = [(f"{l}_{p}", AutoRec(8, loss=l, penalty=p, max_epochs=3))
+    ...          for l in ("l1", "l2") for p in ("l1", "l2")]
+    >>> mma = MultiMetricAutoRec(bases, random_state=0).fit(X)
+    >>> mma.weights_.shape, mma.predict(X[:2]).shape
+    ((4,), (2, 30))
+    """
+
+    _parameter_constraints: dict = {
+        "estimators": [list, None],
+        "delta": [Interval(Real, 0, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimators=None,
+        *,
+        delta: float = 1.0,
+        validation_fraction: float = 0.125,
+        n_jobs: int | None = None,
+        random_state=None,
+        verbose: int = 0,
+    ) -> None:
+        self.estimators = estimators
+        self.delta = delta
+        self.validation_fraction = validation_fraction
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _estimator_list(self) -> list:
+        return default_mma_estimators() if self.estimators is None else self.estimators
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Parameters of the ensemble and, with ``deep``, of every base as ``<name>__<param>``."""
+        params = self._get_params("estimators", deep=deep)
+        if deep and self.estimators is None:
+            for name, estimator in default_mma_estimators():
+                params[name] = estimator
+                params.update({f"{name}__{k}": v for k, v in estimator.get_params().items()})
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; ``<name>__<param>`` reaches a base (the defaults are made explicit)."""
+        if self.estimators is None and "estimators" not in params and any(
+            key.split("__")[0] in _DEFAULT_BASES for key in params
+        ):
+            self.estimators = default_mma_estimators()
+        return self._set_params("estimators", **params)
+
+    def _check_estimators(self) -> list[tuple[str, object]]:
+        estimators = self._estimator_list()
+        if not estimators:
+            raise ValueError("estimators must be a non-empty list of (name, estimator) pairs.")
+        try:
+            names, bases = zip(*estimators)
+        except (TypeError, ValueError):
+            raise TypeError("estimators must be a list of (name, estimator) pairs.") from None
+        self._validate_names(names)
+        self._check_estimators_are_instances(bases)
+        return list(zip(names, bases))
+
+    def _seeded_clones(self, estimators) -> list:
+        rng = check_random_state(self.random_state)
+        clones = []
+        for _, estimator in estimators:
+            base = clone(estimator)
+            seed = rng.randint(np.iinfo(np.int32).max)
+            if self.random_state is not None and base.get_params().get("random_state", 0) is None:
+                base.set_params(random_state=seed)
+            clones.append(base)
+        return clones
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, *, X_valid=None):
+        """Fit every base and compute the self-adaptive weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_rows, n_items)
+            Ratings; zeros (stored or not) are unobserved. Not modified.
+        y : None
+            Ignored; accepted for Pipeline and GridSearchCV compatibility.
+        X_valid : {array-like, sparse matrix} of shape (n_rows, n_items), default=None
+            Held-out ratings to early-stop and weigh the bases on (the paper's
+            validation part); every entry of ``X`` is then trained on. By
+            default a ``validation_fraction`` of ``X``'s entries is held out.
+
+        Returns
+        -------
+        self : MultiMetricAutoRec
+        """
+        X = check_interactions(self, X, reset=True)
+        estimators = self._check_estimators()
+        if X_valid is None:
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            X, X_valid = train_test_split(X, test_size=self.validation_fraction, random_state=seed)
+        else:
+            X_valid = as_interactions(X_valid)
+            check_same_shape(X_valid, X, names=("X_valid", "X"))
+        bases = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_base)(base, X, X_valid) for base in self._seeded_clones(estimators)
+        )
+        names = [name for name, _ in estimators]
+        self.estimators_ = bases
+        self.named_estimators_ = Bunch(**dict(zip(names, bases)))
+        self._record_weights(names, bases)
+        self.validation_score_ = -get_scorer("neg_rmse")(self, X, X_valid)
+        return self
+
+    def _record_weights(self, names: list[str], bases: list) -> None:
+        n_iterations = max(len(base.validation_scores_) for base in bases)
+        losses = np.column_stack([_loss_trajectory(base, n_iterations) for base in bases])
+        weights = self_adaptive_weights(losses, self.delta)
+        accumulated = accumulated_losses(losses)
+        self.weights_ = weights[-1]
+        self.history_ = [
+            {"epoch": n + 1}
+            | {f"{name}_valid_rmse": losses[n, t] for t, name in enumerate(names)}
+            | {f"{name}_accumulated_loss": accumulated[n, t] for t, name in enumerate(names)}
+            | {f"{name}_weight": weights[n, t] for t, name in enumerate(names)}
+            for n in range(n_iterations)
+        ]
+
+    def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
+        total = None
+        for weight, base in zip(self.weights_, self.estimators_):
+            scores = float(weight) * base._score_block(block)
+            total = scores if total is None else total + scores.to(total.device)
+        return total
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = False
+        return tags
