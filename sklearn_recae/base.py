@@ -203,12 +203,13 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
             self.validation_scores_ = np.asarray(
                 [epoch.get("valid_rmse", np.nan) for epoch in net.history], dtype=np.float64
             )
-            self.best_epoch_ = len(net.history)
+            self.best_epoch_ = self.n_epochs_ = len(net.history)
             if train_split is not None:
                 self.best_epoch_ = int(dict(net.callbacks_)["early_stopping"].best_epoch_)
                 if X_valid is None and self.refit:
                     net = self._build_net(X, device, train_split=None, max_epochs=self.best_epoch_)
                     net.fit(CSRRows(X), y=None)
+                    self.n_epochs_ += self.best_epoch_
         self.net_ = net
 
     def _seed(self) -> int | None:

@@ -42,11 +42,18 @@ def _autorec(random_state, verbose):
     return AutoRec(random_state=random_state, verbose=verbose)
 
 
+def _mma(random_state, verbose):
+    from .ensemble import MultiMetricAutoRec
+
+    return MultiMetricAutoRec(random_state=random_state, verbose=verbose)
+
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
         ModelSpec("i-autorec", _autorec, item_based=True),
         ModelSpec("u-autorec", _autorec),
+        ModelSpec("mma", _mma, item_based=True),
     ]
 }
 

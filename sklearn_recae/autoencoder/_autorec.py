@@ -126,6 +126,8 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
     best_epoch_ : int
         Epoch (1-based) whose weights were kept, or the number of epochs
         trained without a validation part.
+    n_epochs_ : int
+        Epochs trained in all (the early-stopping run plus the refit).
     n_features_in_ : int
         Number of columns seen in ``fit``.
     global_mean_ : float

@@ -128,6 +128,8 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         (``Sl``), ``<name>_accumulated_loss`` (``Al``) and ``<name>_weight`` (``ε``).
     validation_score_ : float
         RMSE of the final ensemble on the validation entries.
+    n_epochs_ : int
+        Training iterations ``N`` (the most epochs any base ran).
     n_features_in_ : int
         Number of columns seen in ``fit``.
 
@@ -261,6 +263,7 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         weights = self_adaptive_weights(losses, self.delta)
         accumulated = accumulated_losses(losses)
         self.weights_ = weights[-1]
+        self.n_epochs_ = n_iterations
         self.history_ = [
             {"epoch": n + 1}
             | {f"{name}_valid_rmse": losses[n, t] for t, name in enumerate(names)}
