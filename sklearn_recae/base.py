@@ -153,7 +153,8 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
     ``valid_rmse`` and early-stop on it when ``train_split`` is not None) and
     call :meth:`_fit_net` from ``fit``; they must have the parameters
     ``max_epochs``, ``early_stopping``, ``validation_fraction``, ``refit``,
-    ``device`` and ``random_state``. The fitted skorch net is ``net_`` and
+    ``device`` and ``random_state``; ``_monitor(train_split)`` names what
+    their early-stopping callback watches. The fitted skorch net is ``net_`` and
     its history ``history_``.
     """
 
@@ -175,6 +176,10 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         seed = self._seed()
         return EntryHoldoutSplit(self.validation_fraction, 0 if seed is None else seed)
 
+    def _monitor(self, train_split) -> str | None:
+        """The history key early stopping watches, or None when training does not stop early."""
+        return "valid_rmse" if train_split is not None and self.early_stopping else None
+
     def _check_valid_input(self, X_valid, shape: tuple[int, int]) -> sp.csr_matrix | None:
         if X_valid is None:
             return None
@@ -188,9 +193,10 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         """Train ``net_`` on ``X`` with skorch, early-stopping on held-out entries.
 
         With ``X_valid`` the stored entries of ``X_valid`` are the validation
-        set and the best epoch's weights are kept. Otherwise, with
-        ``early_stopping``, a ``validation_fraction`` of ``X``'s entries is
-        held out; with ``refit`` a fresh net is then trained on all of ``X``
+        set: their RMSE is recorded every epoch and, with ``early_stopping``,
+        training stops on it and the best epoch's weights are kept. Without
+        it, ``early_stopping`` holds out a ``validation_fraction`` of ``X``'s
+        entries; with ``refit`` a fresh net is then trained on all of ``X``
         for the best epoch count found.
         """
         from ._skorch import CSRRows
@@ -204,8 +210,9 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
                 [epoch.get("valid_rmse", np.nan) for epoch in net.history], dtype=np.float64
             )
             self.best_epoch_ = self.n_epochs_ = len(net.history)
-            if train_split is not None:
-                self.best_epoch_ = int(dict(net.callbacks_)["early_stopping"].best_epoch_)
+            early_stopping = dict(net.callbacks_).get("early_stopping")
+            if early_stopping is not None:
+                self.best_epoch_ = int(early_stopping.best_epoch_)
                 if X_valid is None and self.refit:
                     net = self._build_net(X, device, train_split=None, max_epochs=self.best_epoch_)
                     net.fit(CSRRows(X), y=None)

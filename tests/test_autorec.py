@@ -157,3 +157,24 @@ def test_grid_search_entry_holdout_protocol(ratings):
     assert search.best_params_["alpha"] == 1.0  # a huge penalty collapses the model
     scores = search.cv_results_["mean_test_score"]
     assert scores[0] > scores[1]
+
+
+def test_x_valid_records_validation_and_early_stops_on_it(ratings):
+    X_train, X_test = ratings
+    stopped = AutoRec(max_epochs=200, n_iter_no_change=3, **FAST).fit(X_train, X_valid=X_test)
+    assert stopped.n_epochs_ == len(stopped.validation_scores_) < 200  # no refit with X_valid
+    best = stopped.validation_scores_[stopped.best_epoch_ - 1]
+    assert rmse(X_test, stopped.predict(X_train)) == pytest.approx(best, rel=1e-5)
+    recorded = AutoRec(max_epochs=4, early_stopping=False, **FAST).fit(X_train, X_valid=X_test)
+    assert recorded.best_epoch_ == recorded.n_epochs_ == 4
+    assert np.isfinite(recorded.validation_scores_).all() and len(recorded.validation_scores_) == 4
+    plain = AutoRec(max_epochs=4, early_stopping=False, **FAST).fit(X_train)
+    assert np.isnan(plain.validation_scores_).all()
+
+
+def test_x_valid_must_match_and_hold_entries(ratings):
+    X_train, X_test = ratings
+    with pytest.raises(ValueError, match="same shape"):
+        AutoRec(max_epochs=1, **FAST).fit(X_train, X_valid=X_test[:, :-1])
+    with pytest.raises(ValueError, match="no stored entry"):
+        AutoRec(max_epochs=1, **FAST).fit(X_train, X_valid=sp.csr_matrix(X_train.shape))

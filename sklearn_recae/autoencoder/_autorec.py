@@ -231,9 +231,11 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         y : None
             Ignored; accepted for Pipeline and GridSearchCV compatibility.
         X_valid : {array-like, sparse matrix} of shape (n_rows, n_items), default=None
-            Held-out ratings to early-stop on, predicted from ``X`` (entry
-            hold-out protocol). When given, ``validation_fraction`` and
-            ``refit`` are not used and every entry of ``X`` is trained on.
+            Held-out ratings, predicted from ``X`` (entry hold-out protocol):
+            their RMSE is recorded each epoch (``validation_scores_``) and,
+            with ``early_stopping``, training stops on it. When given,
+            ``validation_fraction`` and ``refit`` are not used and every entry
+            of ``X`` is trained on.
 
         Returns
         -------
@@ -279,7 +281,7 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
             callbacks=[
                 ("valid_rmse", ErrorSumScoring("valid_rmse", "valid_sse", "valid_count", rmse_from_sums)),
                 *make_callbacks(
-                    monitor="valid_rmse" if train_split is not None else None,
+                    monitor=self._monitor(train_split),
                     patience=self.n_iter_no_change,
                     verbose=self.verbose,
                 ),

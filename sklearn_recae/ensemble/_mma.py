@@ -112,7 +112,8 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split and every base whose ``random_state`` is None.
     verbose : int, default=0
-        Passed to nothing; the bases have their own ``verbose``.
+        joblib's progress messages while the bases train, and the final
+        weights printed when > 0; each base has its own ``verbose``.
 
     Attributes
     ----------
@@ -247,7 +248,7 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         else:
             X_valid = as_interactions(X_valid)
             check_same_shape(X_valid, X, names=("X_valid", "X"))
-        bases = Parallel(n_jobs=self.n_jobs)(
+        bases = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fit_base)(base, X, X_valid) for base in self._seeded_clones(estimators)
         )
         names = [name for name, _ in estimators]
@@ -255,6 +256,10 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         self.named_estimators_ = Bunch(**dict(zip(names, bases)))
         self._record_weights(names, bases)
         self.validation_score_ = -get_scorer("neg_rmse")(self, X, X_valid)
+        if self.verbose:
+            weights = ", ".join(f"{n}={w:.3f}" for n, w in zip(names, self.weights_))
+            print(f"MMA after {self.n_epochs_} iterations: weights {weights}; "
+                  f"validation RMSE {self.validation_score_:.4f}")
         return self
 
     def _record_weights(self, names: list[str], bases: list) -> None:
