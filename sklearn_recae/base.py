@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from .utils._sklearn import check_is_fitted
-from .utils.validation import as_interactions, check_interactions, check_k, check_same_shape
+from .utils.validation import check_interactions, check_k
 
 __all__ = ["RecommenderMixin", "TorchRecommender", "iter_row_blocks", "resolve_device"]
 
@@ -179,15 +179,6 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
     def _monitor(self, train_split) -> str | None:
         """The history key early stopping watches, or None when training does not stop early."""
         return "valid_rmse" if train_split is not None and self.early_stopping else None
-
-    def _check_valid_input(self, X_valid, shape: tuple[int, int]) -> sp.csr_matrix | None:
-        if X_valid is None:
-            return None
-        X_valid = as_interactions(X_valid)
-        check_same_shape(X_valid, sp.csr_matrix(shape), names=("X_valid", "X"))
-        if X_valid.nnz == 0:
-            raise ValueError("X_valid has no stored entry to validate on.")
-        return X_valid
 
     def _fit_net(self, X: sp.csr_matrix, X_valid: sp.csr_matrix | None = None) -> None:
         """Train ``net_`` on ``X`` with skorch, early-stopping on held-out entries.

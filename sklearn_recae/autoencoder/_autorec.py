@@ -37,7 +37,7 @@ from ..base import TorchRecommender, iter_row_blocks
 from ..losses import MaskedLpLoss, lp_penalty, masked_squared_error_sums
 from ..nn.autorec import ACTIVATIONS, AutoRecModule
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils.validation import check_interactions
+from ..utils.validation import check_held_out, check_interactions
 
 __all__ = ["AutoRec"]
 
@@ -242,7 +242,7 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         self : AutoRec
         """
         X = check_interactions(self, X, reset=True)
-        X_valid = self._check_valid_input(X_valid, X.shape)
+        X_valid = None if X_valid is None else check_held_out(X_valid, X.shape)
         self._set_rating_stats(X)
         self._fit_net(X, X_valid)
         return self

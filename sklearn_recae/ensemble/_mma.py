@@ -33,7 +33,7 @@ from ..base import RecommenderMixin
 from ..metrics import get_scorer
 from ..model_selection import train_test_split
 from ..utils._sklearn import BaseComposition, Interval, _fit_context
-from ..utils.validation import as_interactions, check_interactions, check_same_shape
+from ..utils.validation import check_held_out, check_interactions
 from ._weighting import accumulated_losses, self_adaptive_weights
 
 __all__ = ["MultiMetricAutoRec", "default_mma_estimators"]
@@ -246,8 +246,7 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             X, X_valid = train_test_split(X, test_size=self.validation_fraction, random_state=seed)
         else:
-            X_valid = as_interactions(X_valid)
-            check_same_shape(X_valid, X, names=("X_valid", "X"))
+            X_valid = check_held_out(X_valid, X.shape)
         bases = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fit_base)(base, X, X_valid) for base in self._seeded_clones(estimators)
         )

@@ -9,7 +9,13 @@ import scipy.sparse as sp
 
 from ._sklearn import validate_data
 
-__all__ = ["as_interactions", "check_interactions", "check_k", "check_same_shape"]
+__all__ = [
+    "as_interactions",
+    "check_held_out",
+    "check_interactions",
+    "check_k",
+    "check_same_shape",
+]
 
 
 def as_interactions(X, *, dtype=np.float32, copy: bool = False) -> sp.csr_matrix:
@@ -99,3 +105,21 @@ def check_same_shape(X, y, *, names=("X", "y")) -> None:
         raise ValueError(
             f"{names[0]} and {names[1]} must have the same shape, got {X.shape} and {y.shape}."
         )
+
+
+def check_held_out(X_held_out, shape: tuple[int, int], *, name: str = "X_valid") -> sp.csr_matrix:
+    """Validate a held-out matrix (e.g. ``fit(X, X_valid=...)``) against ``X``'s shape.
+
+    Returns a canonical CSR copy (see :func:`as_interactions`); raises
+    ``ValueError`` for another shape, NaN/inf values or no stored entry.
+    """
+    X_held_out = as_interactions(X_held_out)
+    if X_held_out.shape != tuple(shape):
+        raise ValueError(
+            f"{name} and X must have the same shape, got {X_held_out.shape} and {tuple(shape)}."
+        )
+    if not np.all(np.isfinite(X_held_out.data)):
+        raise ValueError(f"{name} contains NaN or infinity.")
+    if X_held_out.nnz == 0:
+        raise ValueError(f"{name} has no stored entry to validate on.")
+    return X_held_out
