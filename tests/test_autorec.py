@@ -178,3 +178,19 @@ def test_x_valid_must_match_and_hold_entries(ratings):
         AutoRec(max_epochs=1, **FAST).fit(X_train, X_valid=X_test[:, :-1])
     with pytest.raises(ValueError, match="no stored entry"):
         AutoRec(max_epochs=1, **FAST).fit(X_train, X_valid=sp.csr_matrix(X_train.shape))
+
+
+@pytest.mark.gpu
+def test_cuda_training_and_pickle_round_trip(ratings):
+    import pickle
+
+    X_train, X_test = ratings
+    model = AutoRec(max_epochs=20, device="cuda", **FAST).fit(X_train)
+    assert str(next(model.net_.module_.parameters()).device).startswith("cuda")
+    cpu = AutoRec(max_epochs=20, device="cpu", **FAST).fit(X_train)
+    # other kernels and masking noise drawn on the GPU: close in quality, not bitwise
+    assert _test_rmse(model, X_train, X_test) == pytest.approx(
+        _test_rmse(cpu, X_train, X_test), abs=0.05
+    )
+    scores = model.predict(X_train)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X_train), scores)

@@ -158,3 +158,12 @@ def test_x_valid_of_another_shape_raises(ratings):
     X_train, _ = ratings
     with pytest.raises(ValueError, match="same shape"):
         MultiMetricAutoRec(_bases()).fit(X_train, X_valid=X_train[:, :-1])
+
+
+def test_parallel_bases_give_the_same_ensemble(ratings):
+    X_train, _ = ratings
+    serial = MultiMetricAutoRec(_bases(max_epochs=(3, 3, 3, 3)), random_state=0).fit(X_train)
+    parallel = MultiMetricAutoRec(_bases(max_epochs=(3, 3, 3, 3)), random_state=0, n_jobs=2)
+    parallel.fit(X_train)
+    np.testing.assert_array_equal(parallel.weights_, serial.weights_)
+    np.testing.assert_array_equal(parallel.predict(X_train), serial.predict(X_train))
