@@ -46,7 +46,8 @@ class RecommenderMixin:
     """``predict``, ``recommend`` and ``score`` for every recommender.
 
     Subclasses implement ``_score_block(X_block) -> torch.Tensor``, the dense
-    ``(n_block, n_items)`` scores of a canonical CSR block, and may override
+    ``(n_block, n_items)`` scores of a canonical CSR block in a new tensor that
+    the caller may modify in place (one batch-sized buffer, not several), and may override
     ``_default_scorer``. ``batch_size`` (an init parameter) sets the row batch.
     """
 
@@ -105,7 +106,7 @@ class RecommenderMixin:
             for rows, block in iter_row_blocks(X, self._batch_rows()):
                 scores = self._score_block(block)
                 if exclude_seen:
-                    scores = _mask_seen(scores, block)
+                    _mask_seen_(scores, block)
                 out[rows] = torch.topk(scores, k, dim=1).indices.cpu().numpy()
         return out
 
@@ -137,10 +138,9 @@ class RecommenderMixin:
         return get_scorer("neg_rmse")
 
 
-def _mask_seen(scores: torch.Tensor, block: sp.csr_matrix) -> torch.Tensor:
-    """Set the scores of each row's observed items to ``-inf`` (in a copy)."""
+def _mask_seen_(scores: torch.Tensor, block: sp.csr_matrix) -> torch.Tensor:
+    """Set the scores of each row's observed items to ``-inf``, in place."""
     rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
-    scores = scores.clone()
     scores[torch.from_numpy(rows), torch.from_numpy(block.indices.astype(np.int64))] = -torch.inf
     return scores
 

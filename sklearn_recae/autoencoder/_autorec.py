@@ -294,14 +294,14 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
 
     def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
         scores = super()._score_block(block)
-        observed = torch.as_tensor(self._column_observed, device=scores.device)
-        scores = torch.where(observed, scores, torch.full_like(scores, self.global_mean_))
+        unobserved = torch.as_tensor(~self._column_observed, device=scores.device)
+        scores.masked_fill_(unobserved, self.global_mean_)
         empty_rows = torch.as_tensor(np.diff(block.indptr) == 0, device=scores.device)
         if empty_rows.any():
             column_means = torch.as_tensor(self.column_means_, device=scores.device)
             scores[empty_rows] = column_means
         if self.clip_predictions:
-            scores = scores.clamp(*self.rating_range_)
+            scores.clamp_(*self.rating_range_)
         return scores
 
     def transform(self, X) -> np.ndarray:
