@@ -154,6 +154,19 @@ def test_bad_estimators_raise(ratings, estimators, error):
         MultiMetricAutoRec(estimators).fit(ratings[0])
 
 
+class _NoValidationRecord(AutoRec):
+    def fit(self, X, y=None, *, X_valid=None):
+        super().fit(X, X_valid=X_valid)
+        del self.validation_scores_
+        return self
+
+
+def test_base_without_validation_record_raises(ratings):
+    bases = _bases()[:3] + [("odd", _NoValidationRecord(4, max_epochs=1))]
+    with pytest.raises(TypeError, match="'odd'.*validation_scores_"):
+        MultiMetricAutoRec(bases).fit(ratings[0])
+
+
 def test_x_valid_of_another_shape_raises(ratings):
     X_train, _ = ratings
     with pytest.raises(ValueError, match="same shape"):

@@ -64,6 +64,15 @@ def _fit_base(estimator, X: sp.csr_matrix, X_valid: sp.csr_matrix):
     return estimator.fit(X, X_valid=X_valid)
 
 
+def _check_fitted_base(name: str, estimator) -> None:
+    for attribute in ("validation_scores_", "best_epoch_"):
+        if not hasattr(estimator, attribute):
+            raise TypeError(
+                f"Base {name!r} ({type(estimator).__name__}) records no {attribute} after "
+                "fit(X, X_valid=...); MMA weighs its bases by their per-epoch validation RMSE."
+            )
+
+
 def _loss_trajectory(estimator, n_iterations: int) -> np.ndarray:
     """``Sl_t(n)`` of one fitted base, held at its kept epoch's loss after it stopped."""
     scores = np.asarray(estimator.validation_scores_, dtype=np.float64)
@@ -251,6 +260,8 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
             delayed(_fit_base)(base, X, X_valid) for base in self._seeded_clones(estimators)
         )
         names = [name for name, _ in estimators]
+        for name, base in zip(names, bases):
+            _check_fitted_base(name, base)
         self.estimators_ = bases
         self.named_estimators_ = Bunch(**dict(zip(names, bases)))
         self._record_weights(names, bases)
