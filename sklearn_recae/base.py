@@ -150,12 +150,11 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
 
     Subclasses implement ``_build_net(X, device, *, train_split, max_epochs)``
     (a :class:`~sklearn_recae._skorch.RecommenderNet` whose callbacks record
-    ``valid_rmse`` and early-stop on it when ``train_split`` is not None) and
+    ``_validation_metric`` and early-stop on ``_monitor(train_split)``) and
     call :meth:`_fit_net` from ``fit``; they must have the parameters
     ``max_epochs``, ``early_stopping``, ``validation_fraction``, ``refit``,
-    ``device`` and ``random_state``; ``_monitor(train_split)`` names what
-    their early-stopping callback watches. The fitted skorch net is ``net_`` and
-    its history ``history_``.
+    ``device`` and ``random_state``. The fitted skorch net is ``net_`` and its
+    history ``history_``.
     """
 
     def _validation_split(self, X: sp.csr_matrix, X_valid: sp.csr_matrix | None):
@@ -176,9 +175,12 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         seed = self._seed()
         return EntryHoldoutSplit(self.validation_fraction, 0 if seed is None else seed)
 
+    #: History key of the per-epoch validation score (lower is better).
+    _validation_metric = "valid_rmse"
+
     def _monitor(self, train_split) -> str | None:
         """The history key early stopping watches, or None when training does not stop early."""
-        return "valid_rmse" if train_split is not None and self.early_stopping else None
+        return self._validation_metric if train_split is not None and self.early_stopping else None
 
     def _fit_net(self, X: sp.csr_matrix, X_valid: sp.csr_matrix | None = None) -> None:
         """Train ``net_`` on ``X`` with skorch, early-stopping on held-out entries.
@@ -198,7 +200,8 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
             net = self._build_net(X, device, train_split=train_split, max_epochs=self.max_epochs)
             net.fit(CSRRows(X), y=None)
             self.validation_scores_ = np.asarray(
-                [epoch.get("valid_rmse", np.nan) for epoch in net.history], dtype=np.float64
+                [epoch.get(self._validation_metric, np.nan) for epoch in net.history],
+                dtype=np.float64,
             )
             self.best_epoch_ = self.n_epochs_ = len(net.history)
             early_stopping = dict(net.callbacks_).get("early_stopping")
