@@ -219,8 +219,7 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         self._check_estimators_are_instances(bases)
         return list(zip(names, bases))
 
-    def _seeded_clones(self, estimators) -> list:
-        rng = check_random_state(self.random_state)
+    def _seeded_clones(self, estimators, rng: np.random.RandomState) -> list:
         clones = []
         for _, estimator in estimators:
             base = clone(estimator)
@@ -251,13 +250,16 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         """
         X = check_interactions(self, X, reset=True)
         estimators = self._check_estimators()
+        rng = check_random_state(self.random_state)
+        split_seed = rng.randint(np.iinfo(np.int32).max)
         if X_valid is None:
-            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            X, X_valid = train_test_split(X, test_size=self.validation_fraction, random_state=seed)
+            X, X_valid = train_test_split(
+                X, test_size=self.validation_fraction, random_state=split_seed
+            )
         else:
             X_valid = check_held_out(X_valid, X.shape)
         bases = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_fit_base)(base, X, X_valid) for base in self._seeded_clones(estimators)
+            delayed(_fit_base)(base, X, X_valid) for base in self._seeded_clones(estimators, rng)
         )
         names = [name for name, _ in estimators]
         for name, base in zip(names, bases):
