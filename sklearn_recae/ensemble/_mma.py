@@ -292,8 +292,11 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
     def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
         total = None
         for weight, base in zip(self.weights_, self.estimators_):
-            scores = float(weight) * base._score_block(block)
-            total = scores if total is None else total + scores.to(total.device)
+            scores = base._score_block(block)  # a new tensor: scaled and summed in place
+            if total is None:
+                total = scores.mul_(float(weight))
+            else:
+                total.add_(scores.to(total.device), alpha=float(weight))
         return total
 
     def __sklearn_tags__(self):
