@@ -105,18 +105,15 @@ class FixedEntrySplit:
     Parameters
     ----------
     X_valid : scipy.sparse.csr_matrix of shape (n_rows, n_items)
-        Held-out entries, disjoint from the training entries.
+        Held-out entries, disjoint from the training entries, of the training
+        matrix's shape (the estimators check it at ``fit`` with
+        :func:`~sklearn_recae.utils.validation.check_held_out`).
     """
 
     def __init__(self, X_valid: sp.csr_matrix) -> None:
         self.X_valid = X_valid
 
     def __call__(self, dataset: CSRRows, y=None, **fit_params) -> tuple[CSRRows, CSRRows]:
-        if dataset.X.shape != self.X_valid.shape:
-            raise ValueError(
-                f"X_valid must have the training matrix's shape {dataset.X.shape}, "
-                f"got {self.X_valid.shape}."
-            )
         valid_rows = np.flatnonzero(np.diff(self.X_valid.indptr))
         return CSRRows(dataset.X), CSRRows(dataset.X, self.X_valid, rows=valid_rows)
 
