@@ -2,13 +2,15 @@
 
 The loader tests never touch the network: they build tiny fake GroupLens and
 RecBole archives, pin their hashes in place of the real ones, and replace the
-two download steps (``urlopen`` and ``pip download``). Only the test marked
+two download steps (``sklearn.datasets.fetch_file``, pointed at a local
+``file:`` copy or made to fail, and ``pip download``). Only the test marked
 ``slow`` loads the real MovieLens-100K.
 """
 
 import hashlib
-import io
+import http.client
 import logging
+import socket
 import subprocess
 import urllib.error
 import zipfile
@@ -20,6 +22,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.linalg import svds
+from sklearn.datasets import fetch_file
 
 from sklearn_recae.datasets import (
     GENRES,
@@ -99,7 +102,8 @@ def fake(tmp_path, monkeypatch):
     hashes = {name: _sha(content) for name, content in {**grouplens, **recbole}.items()}
     hashes.update({p.name: _sha(p.read_bytes()) for p in (wheel, archive)})
     monkeypatch.setattr(_movielens, "_SHA256", hashes)
-    calls = SimpleNamespace(pip=0, urlopen=[])
+    # each GroupLens fetch as (url, socket default timeout during the call, n_retries)
+    calls = SimpleNamespace(pip=0, fetch=[])
 
     def fake_pip(requirement, dest):
         assert requirement == "recbole==1.2.1"
@@ -108,24 +112,28 @@ def fake(tmp_path, monkeypatch):
         target.write_bytes(wheel.read_bytes())
         return target
 
-    def offline_urlopen(url, timeout=None):
-        calls.urlopen.append((url, timeout))
+    def offline_fetch_file(url, *, folder, local_filename, sha256, n_retries):
+        calls.fetch.append((url, socket.getdefaulttimeout(), n_retries))
         raise urllib.error.URLError("[Errno -2] Name or service not known")
 
     monkeypatch.setattr(_movielens, "pip_download", fake_pip)
-    monkeypatch.setattr(_base, "urlopen", offline_urlopen)
+    monkeypatch.setattr(_movielens, "fetch_file", offline_fetch_file)
     return SimpleNamespace(home=tmp_path / "home", calls=calls, wheel=wheel, archive=archive,
                            hashes=hashes, monkeypatch=monkeypatch)  # fmt: skip
 
 
 def _serve_grouplens(fake):
-    """Make the patched ``urlopen`` return the fake GroupLens archive."""
+    """Make ``fetch_file`` serve the fake GroupLens archive from a ``file:`` URL.
 
-    def serving_urlopen(url, timeout=None):
-        fake.calls.urlopen.append((url, timeout))
-        return io.BytesIO(fake.archive.read_bytes())
+    The real ``fetch_file`` runs, so its sha256 check and clean-up are exercised.
+    """
 
-    fake.monkeypatch.setattr(_base, "urlopen", serving_urlopen)
+    def serving_fetch_file(url, **kwargs):
+        fake.calls.fetch.append((url, socket.getdefaulttimeout(), kwargs["n_retries"]))
+        # fetch_file wants a host name in the URL; urllib serves file://localhost/ locally
+        return fetch_file("file://localhost" + fake.archive.as_posix(), **kwargs)
+
+    fake.monkeypatch.setattr(_movielens, "fetch_file", serving_fetch_file)
 
 
 def _cache(fake):
@@ -146,7 +154,7 @@ def test_get_data_home_argument_env_and_default(tmp_path, monkeypatch):
 # -------------------------------------------------------------- the loader
 def test_load_from_recbole_wheel_contents(fake):
     data = load_movielens_100k(fake.home)
-    assert fake.calls.pip == 1 and len(fake.calls.urlopen) == 1
+    assert fake.calls.pip == 1 and len(fake.calls.fetch) == 1
     X, T = data.ratings, data.timestamps
     assert isinstance(X, sp.csr_matrix) and X.dtype == np.float32 and X.shape == (3, 5)
     assert X.nnz == len(RATINGS) and X.has_sorted_indices
@@ -179,7 +187,7 @@ def test_grouplens_archive_used_first_and_gives_the_same_bunch(fake, tmp_path):
     _serve_grouplens(fake)
     from_grouplens = load_movielens_100k(fake.home)
     assert fake.calls.pip == 1  # only the first load
-    assert fake.calls.urlopen[-1] == (_movielens._GROUPLENS_URL, 5.0)
+    assert fake.calls.fetch[-1] == (_movielens._GROUPLENS_URL, 5.0, 0)
     assert sorted(p.name for p in _cache(fake).iterdir()) == ["u.data", "u.item", "u.user"]
     assert "GroupLens files" in from_grouplens.DESCR
     for key in ("ratings", "timestamps"):
@@ -196,7 +204,7 @@ def test_cache_is_reused_without_downloading(fake):
     assert sorted(p.name for p in _cache(fake).iterdir()) == [
         "ml-100k.inter", "ml-100k.item", "ml-100k.user"]  # only these, no temp files
     second = load_movielens_100k(fake.home, download_if_missing=False)
-    assert fake.calls.pip == 1 and len(fake.calls.urlopen) == 1
+    assert fake.calls.pip == 1 and len(fake.calls.fetch) == 1
     assert (first.ratings != second.ratings).nnz == 0
 
 
@@ -204,14 +212,14 @@ def test_download_if_missing_false_without_cache(fake):
     with pytest.raises(OSError, match="download_if_missing=False") as info:
         load_movielens_100k(fake.home, download_if_missing=False)
     assert str(_cache(fake)) in str(info.value) and "by hand" in str(info.value)
-    assert fake.calls.pip == 0 and fake.calls.urlopen == []
+    assert fake.calls.pip == 0 and fake.calls.fetch == []
 
 
 def test_grouplens_failure_falls_through_to_the_wheel(fake, caplog):
     with caplog.at_level(logging.WARNING, logger=_movielens.__name__):
         data = load_movielens_100k(fake.home)
     # one try with the short timeout, no retry, then the recbole wheel
-    assert fake.calls.urlopen == [(_movielens._GROUPLENS_URL, _movielens._GROUPLENS_TIMEOUT)]
+    assert fake.calls.fetch == [(_movielens._GROUPLENS_URL, _movielens._GROUPLENS_TIMEOUT, 0)]
     assert _movielens._GROUPLENS_TIMEOUT <= 10
     assert data.ratings.nnz == len(RATINGS) and fake.calls.pip == 1
     assert "GroupLens" in caplog.text and "Name or service not known" in caplog.text
@@ -249,11 +257,48 @@ def test_downloaded_file_with_wrong_checksum_is_not_loaded(fake, name):
     assert list(_cache(fake).iterdir()) == []  # nothing unverified is left in the cache
 
 
-def test_grouplens_archive_with_wrong_checksum_falls_through(fake):
+def test_grouplens_archive_with_wrong_checksum_falls_through(fake, caplog):
     _serve_grouplens(fake)
     fake.hashes["ml-100k.zip"] = "0" * 64
-    data = load_movielens_100k(fake.home)
+    with caplog.at_level(logging.WARNING, logger=_movielens.__name__):
+        data = load_movielens_100k(fake.home)
     assert fake.calls.pip == 1 and "RecBole files" in data.DESCR
+    assert "SHA256 checksum of ml-100k.zip" in caplog.text  # raised by fetch_file
+    assert sorted(p.name for p in _cache(fake).iterdir()) == [
+        "ml-100k.inter", "ml-100k.item", "ml-100k.user"]  # no archive or .part file left
+
+
+def test_grouplens_download_calls_fetch_file_with_pinned_sha256(tmp_path, monkeypatch):
+    calls = []
+
+    def recording_fetch_file(url, **kwargs):
+        calls.append(dict(url=url, timeout=socket.getdefaulttimeout(), **kwargs))
+        raise urllib.error.URLError("offline")
+
+    def offline_pip(requirement, dest):
+        raise OSError("no network")
+
+    monkeypatch.setattr(_movielens, "fetch_file", recording_fetch_file)
+    monkeypatch.setattr(_movielens, "pip_download", offline_pip)
+    before = socket.getdefaulttimeout()
+    with pytest.raises(OSError, match="Could not obtain MovieLens-100K"):
+        load_movielens_100k(tmp_path)
+    assert socket.getdefaulttimeout() == before  # the short timeout is restored
+    [call] = calls
+    assert call["url"] == "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+    assert call["sha256"] == "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229"
+    assert call["sha256"] == _movielens._SHA256["ml-100k.zip"]
+    assert call["local_filename"] == "ml-100k.zip" and call["n_retries"] == 0
+    assert call["timeout"] == _movielens._GROUPLENS_TIMEOUT
+    assert call["folder"].parent == tmp_path / "ml-100k"  # a temporary folder in the cache
+    assert list((tmp_path / "ml-100k").iterdir()) == []
+
+    def truncating_fetch_file(url, **kwargs):
+        raise http.client.IncompleteRead(b"partial")
+
+    monkeypatch.setattr(_movielens, "fetch_file", truncating_fetch_file)
+    with pytest.raises(OSError, match="IncompleteRead"):  # an OSError, so the wheel is tried
+        _movielens._fetch_grouplens(tmp_path, _movielens._SHA256["ml-100k.zip"])
 
 
 def test_ratings_with_duplicates_or_unknown_ids_are_rejected():

@@ -1,16 +1,17 @@
-"""Shared plumbing of the dataset loaders: data home, checksums, downloads, safe unzip.
+"""Shared plumbing of the dataset loaders: data home, checksums, pip downloads, safe unzip.
 
-The standard library already has every piece (``hashlib``, ``urllib``,
-``zipfile``, ``subprocess``); what is written here is the policy around them:
-every file is checked against a pinned sha256 before use, files land in the
-cache atomically (written under a temporary name, then renamed), and archive
-members are never allowed to name a path outside the target folder.
+The standard library already has every piece (``hashlib``, ``zipfile``,
+``subprocess``); what is written here is the policy around them: every file
+is checked against a pinned sha256 before use, files land in the cache
+atomically (written under a temporary name, then renamed), and archive
+members are never allowed to name a path outside the target folder. Plain
+HTTP downloads use scikit-learn's :func:`sklearn.datasets.fetch_file`, which
+applies the same checksum and atomic-rename policy; nothing here does HTTP.
 """
 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import subprocess
 import sys
@@ -18,13 +19,11 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO
-from urllib.request import urlopen
 from zipfile import ZipFile
 
 __all__ = [
     "ChecksumError",
     "check_sha256",
-    "download_url",
     "file_sha256",
     "get_data_home",
     "move_into",
@@ -112,38 +111,6 @@ def _write_atomically(source: BinaryIO, dest: Path, limit: int | None = None) ->
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-
-
-def download_url(url: str, dest: str | os.PathLike, *, timeout: float) -> Path:
-    """Download ``url`` to the file ``dest`` (written atomically).
-
-    Parameters
-    ----------
-    url : str
-        The address to fetch.
-    dest : str or path-like
-        The file to write; its folder must exist.
-    timeout : float
-        Seconds to wait for the connection and for each read.
-
-    Returns
-    -------
-    dest : pathlib.Path
-        The downloaded file. Its content is not verified here.
-
-    Raises
-    ------
-    OSError
-        On any network failure (``urllib.error.URLError`` and timeouts are
-        ``OSError`` subclasses).
-    """
-    dest = Path(dest)
-    try:
-        with urlopen(url, timeout=timeout) as response:  # noqa: S310 (callers pin https URLs)
-            _write_atomically(response, dest)
-    except http.client.HTTPException as exc:  # e.g. IncompleteRead: not an OSError
-        raise OSError(f"downloading {url} failed: {exc!r}") from exc
-    return dest
 
 
 def pip_download(requirement: str, dest: str | os.PathLike, *, timeout: float = 300) -> Path:

@@ -5,9 +5,21 @@ The files come from the first of these that works:
 1. the cache folder ``<data_home>/ml-100k/``, holding either the GroupLens
    files (``u.data``, ``u.user``, ``u.item``) or the RecBole atomic files
    (``ml-100k.inter``, ``ml-100k.user``, ``ml-100k.item``);
-2. the official GroupLens archive ``ml-100k.zip`` (5 s connection timeout);
+2. the official GroupLens archive ``ml-100k.zip``, fetched with
+   :func:`sklearn.datasets.fetch_file` (one try, 5 s socket timeout);
 3. the copy of the data set that the ``recbole==1.2.1`` wheel on PyPI ships,
    fetched with ``pip download`` (the wheel is never installed).
+
+The GroupLens archive goes through scikit-learn's public ``fetch_file``
+(public since scikit-learn 1.6, this package's minimum) rather than code of
+our own: it already downloads to a uniquely named temporary file, checks the
+pinned sha256, deletes the file on any failure and renames it into place
+atomically, so the package carries no HTTP code of its own. ``fetch_file``
+takes no timeout, so the short timeout is applied as the process's default
+socket timeout for the duration of the call (and restored after), and
+``n_retries=0`` keeps it to a single try so an unreachable GroupLens costs
+seconds before the wheel is tried. The wheel still comes through ``pip``,
+which resolves the pinned requirement with the user's index settings.
 
 Every archive and every file is checked against a sha256 pinned below before
 it is parsed. The GroupLens digests are the ones published by
@@ -24,27 +36,24 @@ returned ``Bunch`` does not depend on where the files came from (see
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import re
+import socket
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from zipfile import BadZipFile
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.datasets import fetch_file
 from sklearn.utils import Bunch
 
-from ._base import (
-    check_sha256,
-    download_url,
-    get_data_home,
-    move_into,
-    pip_download,
-    safe_extract,
-)
+from ._base import check_sha256, get_data_home, move_into, pip_download, safe_extract
 
 __all__ = ["GENRES", "load_movielens_100k"]
 
@@ -116,7 +125,8 @@ class _Archive:
     filename: str  # key of its pinned sha256
     member_prefix: str  # folder of the layout's files inside the archive
     layout: _Layout
-    fetch: Callable[[Path], Path]  # download into a folder, return the file
+    # download into a folder, verify against the given sha256, return the file
+    fetch: Callable[[Path, str], Path]
 
 
 # --------------------------------------------------------------------- parsing
@@ -202,12 +212,56 @@ _RECBOLE = _Layout(
 
 
 # ------------------------------------------------------------------- fetching
-def _fetch_grouplens(folder: Path) -> Path:
-    return download_url(_GROUPLENS_URL, folder / "ml-100k.zip", timeout=_GROUPLENS_TIMEOUT)
+@contextmanager
+def _default_socket_timeout(seconds: float) -> Iterator[None]:
+    """Set :func:`socket.setdefaulttimeout` for the block, restoring it after.
+
+    The default applies to every socket the process opens meanwhile, in any
+    thread; it is held only for the one GroupLens download.
+    """
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
-def _fetch_recbole(folder: Path) -> Path:
-    return pip_download(_RECBOLE_REQUIREMENT, folder)
+def _fetch_grouplens(folder: Path, sha256: str) -> Path:
+    """Download and verify the GroupLens archive with :func:`sklearn.datasets.fetch_file`.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        An existing, empty folder that receives ``ml-100k.zip``.
+    sha256 : str
+        The pinned hex sha256 digest of the archive.
+
+    Returns
+    -------
+    archive : pathlib.Path
+        The verified archive.
+
+    Raises
+    ------
+    OSError
+        On a network failure or timeout (one try, ``_GROUPLENS_TIMEOUT``
+        seconds per connection or read), or when the archive does not match
+        ``sha256`` (``fetch_file`` then deletes it).
+    """
+    try:
+        with _default_socket_timeout(_GROUPLENS_TIMEOUT):
+            return fetch_file(_GROUPLENS_URL, folder=folder, local_filename="ml-100k.zip",
+                              sha256=sha256, n_retries=0)  # fmt: skip
+    except http.client.HTTPException as exc:  # e.g. IncompleteRead: not an OSError
+        raise OSError(f"downloading {_GROUPLENS_URL} failed: {exc!r}") from exc
+
+
+def _fetch_recbole(folder: Path, sha256: str) -> Path:
+    """Download the RecBole wheel with ``pip download`` and verify it against ``sha256``."""
+    wheel = pip_download(_RECBOLE_REQUIREMENT, folder)
+    check_sha256(wheel, sha256)
+    return wheel
 
 
 _ARCHIVES = (
@@ -221,8 +275,7 @@ _ARCHIVES = (
 def _install(archive: _Archive, folder: Path) -> None:
     """Fetch ``archive``, verify it and its files, and move the files into ``folder``."""
     with tempfile.TemporaryDirectory(dir=folder, prefix=".download-") as tmp:
-        path = archive.fetch(Path(tmp))
-        check_sha256(path, _SHA256[archive.filename])
+        path = archive.fetch(Path(tmp), _SHA256[archive.filename])
         names = archive.layout.files.values()
         extracted = Path(tmp) / "extracted"
         extracted.mkdir()
@@ -329,7 +382,8 @@ def load_movielens_100k(
     =================   ======================
 
     The files are read from ``<data_home>/ml-100k/`` when present; otherwise
-    they are fetched from GroupLens (5 s timeout) or, failing that, taken
+    they are fetched from GroupLens (with :func:`sklearn.datasets.fetch_file`,
+    one try, 5 s timeout) or, failing that, taken
     from the ``recbole==1.2.1`` wheel downloaded with ``pip download``. Every
     archive and file is verified against a pinned sha256, and the verified
     files stay in the cache, so later calls work offline.
