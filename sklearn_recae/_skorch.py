@@ -11,7 +11,8 @@ matrix stores explicit zeros. Here instead:
 - :class:`EntryHoldoutSplit` is the entry-level validation split (a fraction
   of the training *entries*, not rows) used for early stopping;
 - :class:`ErrorSumScoring` records an exact validation RMSE per epoch from
-  per-batch sums, and :class:`RaiseOnNonFiniteLoss` stops a diverging run.
+  per-batch sums, and :class:`RaiseOnDivergence` stops a diverging run;
+- :class:`InterruptibleMixin` records a Ctrl-C that skorch swallows.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ __all__ = [
     "EntryHoldoutSplit",
     "ErrorSumScoring",
     "FixedEntrySplit",
-    "RaiseOnNonFiniteLoss",
+    "InterruptibleMixin",
+    "RaiseOnDivergence",
     "RecommenderNet",
     "collate_csr",
     "csr_to_torch",
@@ -146,7 +148,34 @@ class EntryHoldoutSplit:
         return FixedEntrySplit(X_valid)(CSRRows(X_fit))
 
 
-class RecommenderNet(NeuralNet):
+class InterruptibleMixin:
+    """Record a Ctrl-C that skorch swallows, so the estimator can act on it.
+
+    skorch's ``partial_fit`` catches ``KeyboardInterrupt`` raised in its
+    training loop, runs ``on_train_end`` (early stopping then restores the
+    best weights seen so far) and returns as if training had finished.
+    skorch's ``EarlyStopping`` stops training by raising ``KeyboardInterrupt``
+    too; this sets ``interrupted_`` on the net when the interrupt came from
+    anywhere else (the user) before skorch swallows it.
+    """
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        self.interrupted_ = False
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            self.interrupted_ = not self._stopped_early()
+            raise
+
+    def _stopped_early(self) -> bool:
+        """Whether an ``EarlyStopping`` callback has run out of patience."""
+        return any(
+            isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+            for _, cb in self.callbacks_
+        )
+
+
+class RecommenderNet(InterruptibleMixin, NeuralNet):
     """skorch ``NeuralNet`` over CSR batches, with a weight penalty and error sums.
 
     Parameters
@@ -216,15 +245,54 @@ class ErrorSumScoring(Callback):
             net.history.record(self.name, self.reduce(num, den))
 
 
-class RaiseOnNonFiniteLoss(Callback):
-    """Stop training with ``FloatingPointError`` as soon as a training loss is NaN or inf."""
+class RaiseOnDivergence(Callback):
+    """Stop training with ``FloatingPointError`` when the training loss is NaN, inf or explodes.
+
+    A batch loss that is not finite stops training at once. Explosion is a
+    finite loss that grew out of all proportion: an epoch whose mean training
+    loss per row exceeds ``factor`` times the loss per row of the very first
+    batch (the untrained network's) stops training too. A learning rate far
+    too large typically sends the loss from ~1e2 to ~1e16 in a few steps while
+    clipped predictions hide it from the validation score.
+
+    Parameters
+    ----------
+    factor : float, default=1e4
+        Growth of the per-row training loss over the untrained network's that
+        counts as divergence.
+    """
+
+    def __init__(self, factor: float = 1e4) -> None:
+        self.factor = factor
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        self.initial_loss_ = None
 
     def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs) -> None:
-        value = float(loss.detach()) if isinstance(loss, torch.Tensor) else loss
-        if training and value is not None and not math.isfinite(value):
+        if not training:
+            return
+        value = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+        if not math.isfinite(value):
             raise FloatingPointError(
                 f"Training loss became {value} in epoch {len(net.history)}; "
                 "lower the learning rate or the penalty strength, or check the input scale."
+            )
+        if self.initial_loss_ is None:
+            self.initial_loss_ = abs(value) / max(len(batch[0]), 1)
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        batches = [b for b in net.history[-1, "batches"] if "train_loss" in b]
+        rows = sum(b["train_batch_size"] for b in batches)
+        if not rows or self.initial_loss_ is None:
+            return
+        per_row = sum(b["train_loss"] * b["train_batch_size"] for b in batches) / rows
+        limit = self.factor * max(self.initial_loss_, 1e-12)
+        if per_row > limit:
+            raise FloatingPointError(
+                f"Training diverged: in epoch {len(net.history)} the training loss per row "
+                f"reached {per_row:.3g}, over {self.factor:g} times the untrained network's "
+                f"{self.initial_loss_:.3g}. Lower the learning rate (lr) or the penalty "
+                "strength, or check the input scale."
             )
 
 
@@ -236,8 +304,8 @@ def rmse_from_sums(sse: float, count: float) -> float:
 def make_callbacks(
     *, monitor: str | None, patience: int, verbose: int, tol: float = 1e-4
 ) -> list[tuple[str, Callback]]:
-    """The callbacks every estimator uses: NaN guard, early stopping, progress bar."""
-    callbacks: list[tuple[str, Callback]] = [("nan_guard", RaiseOnNonFiniteLoss())]
+    """The callbacks every estimator uses: divergence guard, early stopping, progress bar."""
+    callbacks: list[tuple[str, Callback]] = [("divergence_guard", RaiseOnDivergence())]
     if monitor is not None:
         callbacks.append(
             (
@@ -272,7 +340,26 @@ OPTIMIZERS = {
 
 
 def resolve_optimizer(optimizer) -> type[torch.optim.Optimizer]:
-    """Map an optimizer name (one of ``OPTIMIZERS``) to its class; classes pass through."""
+    """Map an optimizer name (one of ``OPTIMIZERS``) to its class; optimizer classes pass through.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    TypeError
+        For anything else than a name or a subclass of ``torch.optim.Optimizer``.
+    """
     if isinstance(optimizer, str):
-        return OPTIMIZERS[optimizer]
-    return optimizer
+        try:
+            return OPTIMIZERS[optimizer]
+        except KeyError:
+            raise ValueError(
+                f"Unknown optimizer {optimizer!r}; choose from {sorted(OPTIMIZERS)} "
+                "or pass a torch.optim.Optimizer subclass."
+            ) from None
+    if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
+        return optimizer
+    raise TypeError(
+        f"optimizer must be one of {sorted(OPTIMIZERS)} or a torch.optim.Optimizer subclass "
+        f"(e.g. torch.optim.Adam), got {optimizer!r}."
+    )

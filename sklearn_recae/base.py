@@ -13,8 +13,10 @@ and lets skorch run the training loop.
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,14 +27,85 @@ from sklearn.utils import check_random_state
 from .utils._sklearn import check_is_fitted
 from .utils.validation import check_interactions, check_k
 
-__all__ = ["RecommenderMixin", "TorchRecommender", "iter_row_blocks", "resolve_device"]
+__all__ = [
+    "RecommenderMixin",
+    "TorchRecommender",
+    "atomic_fit",
+    "check_bool",
+    "iter_row_blocks",
+    "resolve_device",
+]
 
 
 def resolve_device(device: str) -> str:
-    """Map ``"auto"`` to ``"cuda"`` when CUDA is available, else ``"cpu"``."""
+    """Map ``"auto"`` to ``"cuda"`` when CUDA is available, else ``"cpu"``; check the rest.
+
+    Raises
+    ------
+    ValueError
+        For a string torch does not read as a device, or a CUDA device when
+        this torch build or machine has no CUDA.
+    """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' or 'cuda:<index>'."
+        ) from None
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} but CUDA is not available (torch {torch.__version__}, "
+                "no GPU or a CPU-only build); use device='cpu' or device='auto'."
+            )
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} but only {torch.cuda.device_count()} CUDA device(s) exist."
+            )
     return device
+
+
+def check_bool(value, name: str) -> bool:
+    """Return ``value`` if it is a bool (numpy's too), else raise ``TypeError`` naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return bool(value)
+
+
+def atomic_fit(fit: Callable) -> Callable:
+    """Decorate ``fit`` so that a fit that raises leaves the estimator as it was.
+
+    The estimator's attributes are saved before ``fit`` runs and restored when
+    it raises anything (``KeyboardInterrupt`` included): a fresh estimator
+    stays unfitted, a fitted one keeps its previous model. ``fit`` must assign
+    new fitted attributes, never mutate the previous ones in place (every
+    estimator of the package builds new objects).
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        saved = self.__dict__.copy()
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapper
+
+
+def warn_interrupted(estimator, what: str) -> None:
+    """Mark ``estimator`` as interrupted (``interrupted_ = True``) and warn what was kept."""
+    estimator.interrupted_ = True
+    warnings.warn(
+        f"{type(estimator).__name__}.fit was interrupted (KeyboardInterrupt): {what}. "
+        "interrupted_ is True; call fit again to train fully.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def iter_row_blocks(X: sp.csr_matrix, batch_size: int) -> Iterator[tuple[slice, sp.csr_matrix]]:
@@ -81,7 +154,9 @@ class RecommenderMixin:
                 out[rows] = self._score_block(block).cpu().numpy()
         return out
 
-    def recommend(self, X, k: int = 10, exclude_seen: bool = True) -> np.ndarray:
+    def recommend(
+        self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Return the ``k`` best items of each row, best first.
 
         Parameters
@@ -92,23 +167,33 @@ class RecommenderMixin:
             Length of each list, ``1 <= k <= n_items``.
         exclude_seen : bool, default=True
             Leave out the items each row has already interacted with. A row with
-            fewer than ``k`` unseen items ends its list with seen items.
+            fewer than ``k`` unseen items ends its list with seen items (score ``-inf``).
+        return_scores : bool, default=False
+            Also return the score of each recommended item.
 
         Returns
         -------
         items : ndarray of shape (n_rows, k), dtype int64
             Item (column) indices, computed batch by batch with ``torch.topk``.
+        scores : ndarray of shape (n_rows, k), dtype float32
+            Only with ``return_scores``: the predicted score of each item of
+            ``items`` (``-inf`` for seen items that fill a short list).
         """
+        exclude_seen = check_bool(exclude_seen, "exclude_seen")
+        return_scores = check_bool(return_scores, "return_scores")
         X = self._check_predict_input(X)
         k = check_k(k, self.n_features_in_)
-        out = np.empty((X.shape[0], k), dtype=np.int64)
+        items = np.empty((X.shape[0], k), dtype=np.int64)
+        scores = np.empty((X.shape[0], k), dtype=np.float32)
         with torch.no_grad():
             for rows, block in iter_row_blocks(X, self._batch_rows()):
-                scores = self._score_block(block)
+                block_scores = self._score_block(block)
                 if exclude_seen:
-                    _mask_seen_(scores, block)
-                out[rows] = torch.topk(scores, k, dim=1).indices.cpu().numpy()
-        return out
+                    _mask_seen_(block_scores, block)
+                top = torch.topk(block_scores, k, dim=1)
+                items[rows] = top.indices.cpu().numpy()
+                scores[rows] = top.values.cpu().numpy()
+        return (items, scores) if return_scores else items
 
     def score(self, X, y=None) -> float:
         """Default metric of the estimator, greater is better.
@@ -138,6 +223,24 @@ class RecommenderMixin:
         return get_scorer("neg_rmse")
 
 
+def _completed_epochs(net) -> list:
+    """The history records of the epochs that ran to their end (an interrupted one did not)."""
+    return [epoch for epoch in net.history if "train_loss" in epoch]
+
+
+def _kept_epoch(net) -> int:
+    """The epoch (1-based) whose weights the fitted net holds.
+
+    With early stopping, the best validation epoch (restored at train end);
+    otherwise, or before any validation score was recorded, the last complete
+    epoch (an interrupted epoch has no ``train_loss`` yet).
+    """
+    early_stopping = dict(net.callbacks_).get("early_stopping")
+    if early_stopping is not None and early_stopping.best_epoch_ >= 1:
+        return int(early_stopping.best_epoch_)
+    return len(_completed_epochs(net))
+
+
 def _mask_seen_(scores: torch.Tensor, block: sp.csr_matrix) -> torch.Tensor:
     """Set the scores of each row's observed items to ``-inf``, in place."""
     rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
@@ -151,10 +254,17 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
     Subclasses implement ``_build_net(X, device, *, train_split, max_epochs)``
     (a :class:`~sklearn_recae._skorch.RecommenderNet` whose callbacks record
     ``_validation_metric`` and early-stop on ``_monitor(train_split)``) and
-    call :meth:`_fit_net` from ``fit``; they must have the parameters
-    ``max_epochs``, ``early_stopping``, ``validation_fraction``, ``refit``,
-    ``device`` and ``random_state``. The fitted skorch net is ``net_`` and its
-    history ``history_``.
+    call :meth:`_fit_net` from a ``fit`` decorated with :func:`atomic_fit`;
+    they must have the parameters ``max_epochs``, ``early_stopping``,
+    ``validation_fraction``, ``refit``, ``device`` and ``random_state``. The
+    fitted skorch net is ``net_`` and its history ``history_``.
+
+    **Ctrl-C** (``KeyboardInterrupt``) during training stops it at once and
+    keeps the best weights reached so far (the best validation epoch's with
+    early stopping, else the current ones); the refit is not started;
+    ``interrupted_`` is True and a ``UserWarning`` says so. A second Ctrl-C
+    outside the training loop raises as usual and leaves the estimator as it
+    was before ``fit``.
     """
 
     def _validation_split(self, X: sp.csr_matrix, X_valid: sp.csr_matrix | None):
@@ -165,6 +275,13 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
             return FixedEntrySplit(X_valid)
         if not self.early_stopping:
             return None
+        n_valid = math.ceil(X.nnz * self.validation_fraction)
+        if n_valid >= X.nnz:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} holds out {n_valid} of the "
+                f"{X.nnz} stored entries of X and leaves none to train on; lower it, pass "
+                "X_valid, or set early_stopping=False."
+            )
         if X.nnz * self.validation_fraction < 1 or X.nnz < 2:
             warnings.warn(
                 f"Too few entries ({X.nnz}) to hold out validation_fraction="
@@ -173,7 +290,9 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
             )
             return None
         seed = self._seed()
-        return EntryHoldoutSplit(self.validation_fraction, 0 if seed is None else seed)
+        if seed is None:  # random_state=None: a new split each fit, like the weights
+            seed = int(np.random.randint(np.iinfo(np.int32).max))
+        return EntryHoldoutSplit(self.validation_fraction, seed)
 
     #: History key of the per-epoch validation score (lower is better).
     _validation_metric = "valid_rmse"
@@ -199,19 +318,30 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         with self._torch_rng(device):
             net = self._build_net(X, device, train_split=train_split, max_epochs=self.max_epochs)
             net.fit(CSRRows(X), y=None)
+            completed = _completed_epochs(net)
             self.validation_scores_ = np.asarray(
-                [epoch.get(self._validation_metric, np.nan) for epoch in net.history],
+                [epoch.get(self._validation_metric, np.nan) for epoch in completed],
                 dtype=np.float64,
             )
-            self.best_epoch_ = self.n_epochs_ = len(net.history)
-            early_stopping = dict(net.callbacks_).get("early_stopping")
-            if early_stopping is not None:
-                self.best_epoch_ = int(early_stopping.best_epoch_)
-                if X_valid is None and self.refit:
-                    net = self._build_net(X, device, train_split=None, max_epochs=self.best_epoch_)
-                    net.fit(CSRRows(X), y=None)
-                    self.n_epochs_ += self.best_epoch_
+            self.n_epochs_ = len(completed)
+            self.best_epoch_ = _kept_epoch(net)
+            self.interrupted_ = False
+            if net.interrupted_:
+                warn_interrupted(
+                    self, f"kept the weights of epoch {self.best_epoch_} of {self.n_epochs_} "
+                    "completed" + (" and skipped the refit" if self._refits(net, X_valid) else "")
+                )
+            elif self._refits(net, X_valid):
+                net = self._build_net(X, device, train_split=None, max_epochs=self.best_epoch_)
+                net.fit(CSRRows(X), y=None)
+                self.n_epochs_ += len(_completed_epochs(net))
+                if net.interrupted_:
+                    warn_interrupted(self, "the refit on all entries stopped early")
         self.net_ = net
+
+    def _refits(self, net, X_valid) -> bool:
+        """Whether ``_fit_net`` retrains on all entries after early stopping."""
+        return X_valid is None and self.refit and "early_stopping" in dict(net.callbacks_)
 
     def _seed(self) -> int | None:
         if self.random_state is None:
@@ -232,6 +362,19 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
 
     def _device(self) -> str:
         return resolve_device(self.device)
+
+    def _warn_if_not_ratings(self, X: sp.csr_matrix) -> None:
+        """Warn when an explicit-rating model is given single-valued (binary) input."""
+        values = np.unique(X.data[: 1_000_000])
+        if values.size == 1 and np.all(X.data == values[0]):
+            warnings.warn(
+                f"Every stored entry of X is {values[0]:g}: this looks like implicit "
+                f"(binary) feedback, but {type(self).__name__} predicts ratings and learns "
+                f"to predict {values[0]:g} everywhere, so its rankings are arbitrary. Use an "
+                "implicit-feedback model, or give ratings.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
         from ._skorch import csr_to_torch

@@ -59,14 +59,11 @@ def evaluate_model(
         name: value for key, value in params.items()
         for name in names if name == key or name.endswith(f"__{key}")
     })
-    if spec.item_based:
-        X_train, X_test = X_train.T.tocsr(), X_test.T.tocsr()
-        X_valid = None if X_valid is None else X_valid.T.tocsr()
     fit_params = {} if X_valid is None else {"X_valid": X_valid}
     start = time.perf_counter()
     model.fit(X_train, **fit_params)
     fit_seconds = time.perf_counter() - start
-    epochs = int(getattr(model, "n_epochs_", 1))
+    epochs = int(getattr(getattr(model, "estimator_", model), "n_epochs_", 1))
     return {
         "model": name,
         "rmse": -get_scorer("neg_rmse")(model, X_train, X_test),

@@ -1,7 +1,9 @@
 """The model registry the benchmark command reads: one line per model.
 
-A :class:`ModelSpec` names a model, says how to build it with its defaults and
-whether it is fitted on the item × user matrix (the "I-" variants).
+A :class:`ModelSpec` names a model and says how to build it with its defaults;
+the item-based ("I-") variants are built as
+:class:`~sklearn_recae.compose.ItemBased` meta-estimators, so every registered
+model takes a users × items matrix.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ __all__ = ["MODELS", "ModelSpec", "get_model_spec"]
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """How the benchmark builds and orients one model.
+    """How the benchmark builds one model.
 
     Attributes
     ----------
@@ -24,15 +26,12 @@ class ModelSpec:
         Command-line name.
     factory : callable
         ``factory(random_state, verbose) -> estimator`` with the model's defaults.
-    item_based : bool
-        Fit on ``X.T`` (rows = items), as I-AutoRec does.
     task : {"explicit", "implicit"}
         Which benchmark task the model belongs to.
     """
 
     name: str
     factory: Callable[..., BaseEstimator]
-    item_based: bool = False
     task: str = "explicit"
 
 
@@ -42,18 +41,25 @@ def _autorec(random_state, verbose):
     return AutoRec(random_state=random_state, verbose=verbose)
 
 
-def _mma(random_state, verbose):
+def _i_autorec(random_state, verbose):
+    from .compose import ItemBased
+
+    return ItemBased(_autorec(random_state, verbose))
+
+
+def _i_mma(random_state, verbose):
+    from .compose import ItemBased
     from .ensemble import MultiMetricAutoRec
 
-    return MultiMetricAutoRec(random_state=random_state, verbose=verbose)
+    return ItemBased(MultiMetricAutoRec(random_state=random_state, verbose=verbose))
 
 
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
-        ModelSpec("i-autorec", _autorec, item_based=True),
+        ModelSpec("i-autorec", _i_autorec),
         ModelSpec("u-autorec", _autorec),
-        ModelSpec("mma", _mma, item_based=True),
+        ModelSpec("mma", _i_mma),
     ]
 }
 

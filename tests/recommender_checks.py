@@ -8,8 +8,33 @@ exclusion, fold-in, explicit stored zeros, errors and input immutability.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import numpy as np
 import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+
+
+@dataclass(frozen=True)
+class Recommender:
+    """A configuration of the behaviour suite.
+
+    Attributes
+    ----------
+    factory : callable
+        Builds a fresh estimator that learns the checkerboard.
+    explicit : bool
+        An explicit-rating model (trained on ratings, warns on binary input).
+    folds_in : bool
+        Serves rows unseen in fit (user-based); an ``ItemBased`` model does not.
+    """
+
+    factory: Callable[[], BaseEstimator]
+    explicit: bool = True
+    folds_in: bool = True
 
 
 def make_checkerboard(
@@ -54,3 +79,159 @@ def precision_of_withheld(recommended: np.ndarray, withheld: sp.csr_matrix) -> f
             hits += len(truth.intersection(items[:k]))
             total += k
     return hits / total
+
+
+def set_everywhere(model: BaseEstimator, **params) -> bool:
+    """Set each parameter on the model and every nested estimator that has it.
+
+    Returns False (nothing set) when no estimator in ``model`` has one of them.
+    """
+    names = model.get_params(deep=True)
+    found = {
+        name: value for key, value in params.items()
+        for name in names if name == key or name.endswith(f"__{key}")
+    }
+    if {key for key in params} != {name.rsplit("__", 1)[-1] for name in found}:
+        return False
+    model.set_params(**found)
+    return True
+
+
+def _with_entry(X: sp.csr_matrix, value, dtype=np.float64) -> sp.csr_matrix:
+    bad = X.astype(dtype)
+    bad.data[0] = value
+    return bad
+
+
+def _long_table(X: sp.csr_matrix):
+    import pandas as pd
+
+    coo = X.tocoo()
+    return pd.DataFrame({"user": coo.row, "item": coo.col, "rating": coo.data})
+
+
+def _overlapping(X: sp.csr_matrix) -> sp.csr_matrix:
+    X_valid = X.copy()
+    X_valid.data[:] = 3.0
+    return X_valid
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """One bad input of the table every estimator faces.
+
+    ``stage`` is ``"fit"`` (``call`` fits: run on a fresh and on a fitted
+    estimator, which must both be left as they were), ``"fitted"`` (a method
+    of a fitted estimator) or ``"unfitted"``. ``params`` are set wherever the
+    estimator or a nested one has them (the case is skipped where none has);
+    ``explicit_only`` cases apply to explicit-rating models.
+    """
+
+    name: str
+    stage: str
+    call: Callable
+    error: type
+    match: str
+    params: dict = field(default_factory=dict)
+    explicit_only: bool = False
+    needs_no_cuda: bool = False
+
+
+def _fit(X_of: Callable, **kwargs) -> Callable:
+    return lambda model, X, held_out: model.fit(X_of(X), **kwargs)
+
+
+_same = lambda X: X  # noqa: E731
+
+BAD_INPUTS = [
+    BadInput("X NaN", "fit", _fit(lambda X: _with_entry(X, np.nan)), ValueError, "NaN"),
+    BadInput("X inf", "fit", _fit(lambda X: _with_entry(X, np.inf)), ValueError, "infinity"),
+    BadInput("X 1e39 (float32 overflow)", "fit", _fit(lambda X: _with_entry(X, 1e39)),
+             ValueError, "float32"),
+    BadInput("X complex", "fit", _fit(lambda X: X.toarray() + 1j), (TypeError, ValueError),
+             "[Cc]omplex"),
+    BadInput("X 3-d", "fit", _fit(lambda X: X.toarray()[:, :, None]), ValueError, "dim 3|2-d"),
+    BadInput("X no rows", "fit", _fit(lambda X: X[:0]), ValueError, "0 sample"),
+    BadInput("X all zeros", "fit", _fit(lambda X: sp.csr_matrix(X.shape)), ValueError,
+             "no stored non-zero"),
+    BadInput("X strings", "fit", _fit(lambda X: np.full((3, 2), "a", dtype=object)), ValueError,
+             ""),
+    BadInput("X long-format DataFrame", "fit", _fit(_long_table), ValueError, "long table"),
+    BadInput("X binary for a rating model", "fit", _fit(lambda X: (X > 0).astype(np.float32)),
+             UserWarning, "implicit", explicit_only=True),
+    BadInput("X_valid overlaps X", "fit",
+             lambda model, X, held_out: model.fit(X, X_valid=_overlapping(X)), ValueError,
+             "shares"),
+    BadInput("X_valid other shape", "fit",
+             lambda model, X, held_out: model.fit(X, X_valid=held_out[:, :-1]), ValueError,
+             "same shape"),
+    BadInput("X_valid NaN", "fit",
+             lambda model, X, held_out: model.fit(X, X_valid=_with_entry(held_out, np.nan)),
+             ValueError, "NaN"),
+    BadInput("X_valid complex", "fit",
+             lambda model, X, held_out: model.fit(X, X_valid=held_out.toarray() * 1j),
+             TypeError, "complex"),
+    BadInput("lr=1e6 diverges", "fit", _fit(_same), FloatingPointError, "diverged|became",
+             params={"lr": 1e6}),
+    BadInput("device='cuda' without CUDA", "fit", _fit(_same), ValueError,
+             "CUDA is not available", params={"device": "cuda"}, needs_no_cuda=True),
+    BadInput("device not a device", "fit", _fit(_same), ValueError, "not a torch device",
+             params={"device": "gpu0"}),
+    BadInput("optimizer=dict", "fit", _fit(_same), TypeError, "optimizer",
+             params={"optimizer": dict}),
+    BadInput("validation_fraction=0.999999", "fit", _fit(_same), ValueError,
+             "validation_fraction",
+             params={"validation_fraction": 0.999999, "early_stopping": True}),
+    BadInput("predict NaN", "fitted", lambda m, X, h: m.predict(_with_entry(X, np.nan)),
+             ValueError, "NaN"),
+    BadInput("predict 1e39", "fitted", lambda m, X, h: m.predict(_with_entry(X, 1e39)),
+             ValueError, "float32"),
+    BadInput("predict other columns", "fitted", lambda m, X, h: m.predict(X[:, :-1]),
+             ValueError, "features"),
+    BadInput("recommend NaN", "fitted", lambda m, X, h: m.recommend(_with_entry(X, np.nan)),
+             ValueError, "NaN"),
+    BadInput("recommend k=0", "fitted", lambda m, X, h: m.recommend(X, k=0), ValueError,
+             "k must be in"),
+    BadInput("recommend k=1.5", "fitted", lambda m, X, h: m.recommend(X, k=1.5), TypeError,
+             "k must be an integer"),
+    BadInput("recommend exclude_seen='no'", "fitted",
+             lambda m, X, h: m.recommend(X, exclude_seen="no"), TypeError, "exclude_seen"),
+    BadInput("recommend return_scores='yes'", "fitted",
+             lambda m, X, h: m.recommend(X, return_scores="yes"), TypeError, "return_scores"),
+    BadInput("score y NaN", "fitted", lambda m, X, h: m.score(X, _with_entry(h, np.nan)),
+             ValueError, "NaN"),
+    BadInput("score y inf", "fitted", lambda m, X, h: m.score(X, _with_entry(h, np.inf)),
+             ValueError, "infinity"),
+    BadInput("score y complex", "fitted", lambda m, X, h: m.score(X, h.toarray() * 1j),
+             (TypeError, ValueError), "[Cc]omplex"),
+    BadInput("score y 3-d", "fitted", lambda m, X, h: m.score(X, h.toarray()[:, :, None]),
+             ValueError, "2-d"),
+    BadInput("score y other shape", "fitted", lambda m, X, h: m.score(X, h[:, :-1]),
+             ValueError, "shape"),
+    BadInput("transform NaN", "fitted", lambda m, X, h: m.transform(_with_entry(X, np.nan)),
+             ValueError, "NaN"),
+    *[
+        BadInput(f"unfitted {method}", "unfitted", call, NotFittedError, "")
+        for method, call in [
+            ("predict", lambda m, X, h: m.predict(X)),
+            ("recommend", lambda m, X, h: m.recommend(X)),
+            ("score", lambda m, X, h: m.score(X, h)),
+            ("transform", lambda m, X, h: m.transform(X)),
+            ("get_feature_names_out", lambda m, X, h: m.get_feature_names_out()),
+        ]
+    ],
+]
+
+
+def bad_input_applies(case: BadInput, spec: Recommender, model: BaseEstimator) -> str | None:
+    """Why ``case`` does not apply to ``model`` (a reason to skip), or None when it does."""
+    if case.explicit_only and not spec.explicit:
+        return "an implicit-feedback model takes binary input"
+    if case.needs_no_cuda and torch.cuda.is_available():
+        return "CUDA is available here"
+    if case.params and not set_everywhere(model, **case.params):
+        return f"no estimator in it has {sorted(case.params)}"
+    method = case.name.split()[0] if case.stage != "unfitted" else case.name.split()[1]
+    if method in ("transform", "get_feature_names_out") and not hasattr(model, method):
+        return f"it has no {method}"
+    return None

@@ -11,19 +11,29 @@ that learns the checkerboard, and whether it is an explicit-rating model).
 
 from __future__ import annotations
 
+import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_recae.autoencoder import AutoRec
+from sklearn_recae.compose import ItemBased
 from sklearn_recae.ensemble import MultiMetricAutoRec
 
-from .recommender_checks import make_checkerboard, precision_of_withheld
+from .recommender_checks import (
+    BAD_INPUTS,
+    Recommender,
+    bad_input_applies,
+    make_checkerboard,
+    precision_of_withheld,
+)
 
 # Small and fast: the sklearn checks fit on tiny dense arrays many times.
 def _small_mma_bases(**params):
@@ -38,6 +48,7 @@ ESTIMATORS = [
     MultiMetricAutoRec(
         _small_mma_bases(hidden_units=4, max_epochs=2, batch_size=16), random_state=0
     ),
+    ItemBased(AutoRec(hidden_units=8, max_epochs=3, batch_size=16, random_state=0)),
 ]
 
 _PREDICT_IS_A_MATRIX = (
@@ -62,31 +73,51 @@ _RECOMMENDER_CHECKS = {
     "check_fit_score_takes_y": _Y_IS_A_HELD_OUT_MATRIX,
     "check_pipeline_consistency": _Y_IS_A_HELD_OUT_MATRIX,
 }
+_USERS_ARE_FEATURES = (
+    "an item-based model's inner features are the users seen in fit: it serves exactly "
+    "those rows, in that order, and refuses another row count (test_item_based_refuses_"
+    "other_users); a reordered or subset X is not the same input."
+)
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "AutoRec": _RECOMMENDER_CHECKS,
     "MultiMetricAutoRec": _RECOMMENDER_CHECKS,
+    "ItemBased": {
+        **_RECOMMENDER_CHECKS,
+        "check_methods_sample_order_invariance": _USERS_ARE_FEATURES,
+        "check_methods_subset_invariance": _USERS_ARE_FEATURES,
+        "check_fit_idempotent": _USERS_ARE_FEATURES,
+    },
 }
 
-# (factory, explicit): each configuration must learn the checkerboard below.
+# Each configuration must learn the checkerboard below.
 RECOMMENDERS = [
     pytest.param(
-        (
+        Recommender(
             lambda: AutoRec(hidden_units=32, max_epochs=150, batch_size=32, lr=1e-2, alpha=0.1,
                             early_stopping=False, random_state=0),
-            True,
         ),
         id="AutoRec",
     ),
     pytest.param(
-        (
+        Recommender(
             lambda: MultiMetricAutoRec(
                 _small_mma_bases(hidden_units=32, max_epochs=60, batch_size=32, lr=1e-2,
                                  alpha=0.1, dropout=0.0),
                 random_state=0,
             ),
-            True,
         ),
         id="MultiMetricAutoRec",
+    ),
+    pytest.param(
+        Recommender(
+            lambda: ItemBased(
+                AutoRec(hidden_units=32, max_epochs=150, batch_size=32, lr=1e-2, alpha=0.1,
+                        early_stopping=False, random_state=0),
+                batch_size=7,
+            ),
+            folds_in=False,
+        ),
+        id="ItemBased-AutoRec",
     ),
 ]
 
@@ -99,17 +130,26 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-@pytest.fixture(params=RECOMMENDERS)
+@pytest.fixture(scope="module", params=RECOMMENDERS)
 def recommender(request):
-    factory, explicit = request.param
-    X, withheld = make_checkerboard(explicit=explicit)
-    return factory, X, withheld
+    spec = request.param
+    X, withheld = make_checkerboard(explicit=spec.explicit)
+    return spec, X, withheld
+
+
+@pytest.fixture(scope="module")
+def fitted_once(recommender):
+    spec, X, withheld = recommender
+    return spec.factory().fit(X), X, withheld
 
 
 @pytest.fixture
-def fitted(recommender):
-    factory, X, withheld = recommender
-    return factory().fit(X), X, withheld
+def fitted(fitted_once):
+    """The module's fitted model, checked unchanged after each test that borrows it."""
+    model, X, withheld = fitted_once
+    expected = model.predict(X)
+    yield model, X, withheld
+    np.testing.assert_array_equal(model.predict(X), expected)
 
 
 def _snapshot(X: sp.csr_matrix) -> tuple:
@@ -130,15 +170,27 @@ def test_checkerboard_withheld_items_ranked_first(fitted):
     assert precision_of_withheld(recommended, withheld) >= 0.9
 
 
-def test_predict_and_recommend_shapes_and_dtypes(fitted):
+def test_predict_and_recommend_shapes_and_dtypes(fitted, recommender):
     model, X, _ = fitted
-    scores = model.predict(X[:7])
-    assert scores.shape == (7, X.shape[1]) and scores.dtype == np.float32
+    rows = X[:7] if recommender[0].folds_in else X
+    scores = model.predict(rows)
+    assert scores.shape == (rows.shape[0], X.shape[1]) and scores.dtype == np.float32
     assert np.isfinite(scores).all()
-    recommended = model.recommend(X[:7], k=5)
-    assert recommended.shape == (7, 5) and recommended.dtype == np.int64
+    recommended = model.recommend(rows, k=5)
+    assert recommended.shape == (rows.shape[0], 5) and recommended.dtype == np.int64
     assert ((recommended >= 0) & (recommended < X.shape[1])).all()
     assert all(len(set(row)) == 5 for row in recommended)
+
+
+def test_recommend_returns_the_scores_of_predict(fitted):
+    model, X, _ = fitted
+    items, scores = model.recommend(X, k=5, return_scores=True)
+    np.testing.assert_array_equal(items, model.recommend(X, k=5))
+    assert scores.shape == (X.shape[0], 5) and scores.dtype == np.float32
+    assert np.all(np.diff(scores, axis=1) <= 0)
+    np.testing.assert_allclose(
+        scores, np.take_along_axis(model.predict(X), items, axis=1), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_recommend_excludes_seen_items(fitted):
@@ -152,10 +204,14 @@ def test_recommend_excludes_seen_items(fitted):
 
 
 def test_fold_in_of_rows_unseen_in_fit(recommender):
-    factory, X, withheld = recommender
+    spec, X, withheld = recommender
     rows = np.arange(X.shape[0])
     fit_rows, new_rows = rows[rows % 3 != 0], rows[rows % 3 == 0]
-    model = factory().fit(X[fit_rows])
+    model = spec.factory().fit(X[fit_rows])
+    if not spec.folds_in:
+        with pytest.raises(ValueError, match="cannot fold in new users"):
+            model.recommend(X[new_rows])
+        return
     k = int(np.diff(withheld.indptr).max())
     recommended = model.recommend(X[new_rows], k=k)
     assert precision_of_withheld(recommended, withheld[new_rows]) >= 0.8
@@ -187,8 +243,10 @@ def test_sparse_formats_agree(fitted, convert):
     np.testing.assert_array_equal(model.recommend(convert(X), k=3), model.recommend(X, k=3))
 
 
-def test_predictions_do_not_depend_on_row_order(fitted):
+def test_predictions_do_not_depend_on_row_order(fitted, recommender):
     model, X, _ = fitted
+    if not recommender[0].folds_in:
+        pytest.skip("the rows of an item-based model are its inner model's features")
     order = np.random.RandomState(0).permutation(X.shape[0])
     np.testing.assert_allclose(model.predict(X[order]), model.predict(X)[order], rtol=1e-5, atol=1e-5)
     if hasattr(model, "transform"):
@@ -199,14 +257,14 @@ def test_predictions_do_not_depend_on_row_order(fitted):
 
 def test_fit_ignores_y(fitted, recommender):
     model, X, _ = fitted
-    refit = recommender[0]().fit(X, np.arange(X.shape[0]))
+    refit = recommender[0].factory().fit(X, np.arange(X.shape[0]))
     np.testing.assert_array_equal(refit.predict(X), model.predict(X))
 
 
 def test_input_unchanged_by_every_method(recommender):
-    factory, X, withheld = recommender
+    spec, X, withheld = recommender
     snap, snap_y = _snapshot(X), _snapshot(withheld)
-    model = factory().fit(X)
+    model = spec.factory().fit(X)
     model.predict(X)
     model.recommend(X, k=3)
     model.score(X, withheld)
@@ -219,7 +277,7 @@ def test_input_unchanged_by_every_method(recommender):
 
 def test_clone_pickle_and_seed_reproducible(fitted, recommender):
     model, X, _ = fitted
-    factory = recommender[0]
+    factory = recommender[0].factory
     expected = model.predict(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X), expected)
     np.testing.assert_array_equal(clone(model).fit(X).predict(X), expected)
@@ -233,27 +291,34 @@ def test_recommend_rejects_out_of_range_k(fitted, k):
         model.recommend(X, k=k)
 
 
-def test_bad_input_errors(recommender):
-    factory, X, _ = recommender
-    model = factory()
+def _assert_unfitted(model) -> None:
     with pytest.raises(NotFittedError):
-        model.predict(X)
-    with pytest.raises(NotFittedError):
-        model.recommend(X)
-    nan = X.copy()
-    nan.data[0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        model.fit(nan)
-    inf = X.copy()
-    inf.data[0] = np.inf
-    with pytest.raises(ValueError, match="infinity"):
-        model.fit(inf)
-    with pytest.raises(ValueError, match="0 sample"):
-        model.fit(X[:0])
-    with pytest.raises(ValueError):
-        model.fit(np.array([["a", "b"], ["c", "d"]], dtype=object))
-    model.fit(X)
-    with pytest.raises(ValueError, match="features"):
-        model.predict(X[:, :-1])
-    with pytest.raises(ValueError, match="NaN"):
-        model.recommend(nan)
+        check_is_fitted(model)
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=lambda case: case.name)
+def test_bad_input(recommender, fitted_once, case):
+    """Every estimator x method x bad input: a clear error, and a failed fit changes nothing."""
+    spec, X, withheld = recommender
+    fresh, fitted_copy = spec.factory(), copy.deepcopy(fitted_once[0])
+    reason = bad_input_applies(case, spec, fresh if case.stage != "fitted" else fitted_copy)
+    if reason is not None:
+        pytest.skip(reason)
+    if isinstance(case.error, type) and issubclass(case.error, Warning):
+        with pytest.warns(case.error, match=case.match):
+            case.call(fresh, X, withheld)
+        return
+    if case.stage == "fit":
+        bad_input_applies(case, spec, fitted_copy)
+        expected = fitted_copy.predict(X)
+        for model in (fresh, fitted_copy):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                with pytest.raises(case.error, match=case.match or None):
+                    case.call(model, X, withheld)
+        _assert_unfitted(fresh)
+        np.testing.assert_array_equal(fitted_copy.predict(X), expected)
+        return
+    model = fresh if case.stage == "unfitted" else fitted_copy
+    with pytest.raises(case.error, match=case.match or None):
+        case.call(model, X, withheld)

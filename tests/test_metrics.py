@@ -84,7 +84,7 @@ def test_regression_errors():
         rmse(y_true, np.ones((1, 3)))
     with pytest.raises(ValueError, match="2-d"):
         rmse(y_true, np.ones(2))
-    with pytest.raises(ValueError, match="NaN or inf"):
+    with pytest.raises(ValueError, match="y_pred contains NaN at 1 held-out entry"):
         rmse(y_true, np.array([[np.nan, 1.0]]))
     with pytest.raises(TypeError, match="dense"):
         rmse(y_true, sp.csr_matrix([[1.0, 1.0]]))
@@ -302,3 +302,172 @@ def test_ndcg_matches_sklearn(case):
         return  # sklearn's ndcg_score needs at least two items
     expected = ndcg_score(dense, scores[rows], k=k)
     assert ndcg_at_k(y_true, y_rec, k=k) == pytest.approx(expected)
+
+
+# ---------------------------------------------------------------- input validation
+# Every array argument is checked by name (design §6): a ValueError/TypeError in
+# the user's terms, never a scipy/numpy error, a ComplexWarning or a NaN score.
+
+GOOD = np.array([[5.0, 0.0, 3.0], [0.0, 4.0, 1.0]])
+GOOD_REC = np.array([[0, 1], [1, 2]])
+GOOD_POP = np.array([3.0, 2.0, 1.0])
+
+
+def _with(value, position=(0, 0), base=GOOD):
+    out = base.astype(np.result_type(base, type(value)))
+    out[position] = value
+    return out
+
+
+# (id, bad matrix, error, message with {name} for the argument's name)
+BAD_MATRICES = [
+    ("nan", _with(np.nan), ValueError,
+     r"{name} contains NaN at 1 entry \(first at row 0, item 0\)"),
+    ("nan-sparse", sp.csr_matrix(_with(np.nan, (1, 2))), ValueError,
+     r"{name} contains NaN at 1 entry \(first at row 1, item 2\)"),
+    ("inf", _with(np.inf), ValueError, "{name} contains infinity"),
+    ("-inf-sparse-coo", sp.coo_matrix(_with(-np.inf)), ValueError, "{name} contains infinity"),
+    ("1e39", _with(1e39), ValueError, "{name} has 1 value that overflows float32"),
+    ("-1e39-sparse", sp.csc_matrix(_with(-1e39, (1, 1))), ValueError,
+     r"{name} has 1 value that overflows float32 \(-1e\+39 at row 1, item 1"),
+    ("complex", GOOD + 1j, TypeError,
+     "{name} has complex values; complex values are not supported"),
+    ("complex-sparse", sp.csr_matrix(GOOD + 1j), TypeError, "complex values are not supported"),
+    ("complex-object", np.array([[1, 2j, 0], [0, 1, 0]], dtype=object), TypeError,
+     "{name} has complex values"),
+    ("3-d", GOOD[None], ValueError,
+     r"{name} must be a 2-d matrix .* got 3-d input of shape \(1, 2, 3\)"),
+    ("1-d", GOOD[0], ValueError, r"{name} must be a 2-d matrix .* got 1-d input"),
+    ("1-d-sparse-array", sp.coo_array(GOOD[0]), ValueError, "{name} must be a 2-d matrix"),
+    ("strings", GOOD.astype(str), TypeError, "{name} must hold numbers, got dtype <U"),
+    ("ragged", [[1.0, 0.0, 3.0], [1.0]], ValueError, "{name} could not be read as an array"),
+]
+
+# public metric functions of y_true, the other arguments good
+Y_TRUE_METRICS = {
+    "rmse": lambda y: rmse(y, np.ones((2, 3))),
+    "mae": lambda y: mae(y, np.ones((2, 3))),
+    "error_sums": lambda y: error_sums(y, np.ones((2, 3))),
+    **{f.__name__: (lambda y, f=f: f(y, GOOD_REC)) for f in RANKING},
+    "novelty_weighted_map_at_k": lambda y: novelty_weighted_map_at_k(y, GOOD_REC, GOOD_POP),
+}
+
+
+@pytest.mark.filterwarnings("error")  # no ComplexWarning / RuntimeWarning on the way
+@pytest.mark.parametrize("metric", list(Y_TRUE_METRICS), ids=str)
+@pytest.mark.parametrize(
+    ("bad", "error", "match"), [case[1:] for case in BAD_MATRICES], ids=[c[0] for c in BAD_MATRICES]
+)
+def test_bad_y_true(metric, bad, error, match):
+    with pytest.raises(error, match=match.format(name="y_true")):
+        Y_TRUE_METRICS[metric](bad)
+
+
+BAD_PREDICTIONS = [
+    ("nan", _with(np.nan, (1, 1)), ValueError,
+     r"y_pred contains NaN at 1 held-out entry of y_true \(first at row 1, item 1\)"),
+    ("inf", _with(-np.inf, (0, 2)), ValueError, "y_pred contains infinity at 1 held-out entry"),
+    ("complex", GOOD + 1j, TypeError,
+     "y_pred has complex values; complex values are not supported"),
+    ("3-d", GOOD[None], ValueError, "y_pred must be 2-d"),
+    ("1-d", GOOD[0], ValueError, "y_pred must be 2-d"),
+    ("strings", GOOD.astype(str), TypeError, "y_pred must hold numbers"),
+    ("ragged", [[1.0, 0.0, 3.0], [1.0]], ValueError, "y_pred could not be read as an array"),
+    ("sparse", sp.csr_matrix(GOOD), TypeError, "y_pred must be a dense array"),
+    ("shape", np.ones((2, 4)), ValueError, "y_true and y_pred must have the same shape"),
+    ("sum-overflows-float64", np.full((2, 3), 1e300), ValueError, "overflows float64"),
+]
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("metric", [rmse, mae, error_sums])
+@pytest.mark.parametrize(
+    ("bad", "error", "match"), [c[1:] for c in BAD_PREDICTIONS], ids=[c[0] for c in BAD_PREDICTIONS]
+)
+def test_bad_y_pred(metric, bad, error, match):
+    with pytest.raises(error, match=match):
+        metric(GOOD, bad)
+
+
+# public functions of y_rec, the other arguments good
+Y_REC_METRICS = {
+    **{f.__name__: (lambda r, f=f: f(GOOD, r)) for f in RANKING},
+    "novelty_weighted_map_at_k": lambda r: novelty_weighted_map_at_k(GOOD, r, GOOD_POP),
+    "coverage": lambda r: coverage(r, n_items=3),
+    "popularity_tail_shares": lambda r: popularity_tail_shares(r, GOOD_POP, short=1, medium=2),
+}
+BAD_RECOMMENDATIONS = [
+    ("complex", GOOD_REC + 0j, TypeError,
+     "y_rec has complex values; complex values are not supported"),
+    ("float", GOOD_REC.astype(float), TypeError, "y_rec must hold integer item indices"),
+    ("strings", GOOD_REC.astype(str), TypeError, "y_rec must hold numbers"),
+    ("3-d", GOOD_REC[None], ValueError, "y_rec must be a 2-d array"),
+    ("1-d", GOOD_REC[0], ValueError, "y_rec must be a 2-d array"),
+    ("ragged", [[0, 1], [1]], ValueError, "y_rec could not be read as an array"),
+    ("sparse", sp.csr_matrix(GOOD_REC), TypeError, "y_rec must be a dense array"),
+    ("out-of-range", GOOD_REC + 1, ValueError, "outside"),
+]
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("metric", list(Y_REC_METRICS), ids=str)
+@pytest.mark.parametrize(
+    ("bad", "error", "match"),
+    [c[1:] for c in BAD_RECOMMENDATIONS],
+    ids=[c[0] for c in BAD_RECOMMENDATIONS],
+)
+def test_bad_y_rec(metric, bad, error, match):
+    with pytest.raises(error, match=match):
+        Y_REC_METRICS[metric](bad)
+
+
+POPULARITY_METRICS = {
+    "novelty_weighted_map_at_k": lambda p: novelty_weighted_map_at_k(GOOD, GOOD_REC, p),
+    "popularity_tail_shares": lambda p: popularity_tail_shares(GOOD_REC, p, short=1, medium=2),
+}
+BAD_POPULARITY = [
+    ("nan", [3.0, np.nan, 1.0], ValueError, r"item_popularity contains NaN \(first at item 1\)"),
+    ("inf", [3.0, 2.0, np.inf], ValueError, "item_popularity contains infinity"),
+    ("negative", [3.0, -2.0, 1.0], ValueError, "item_popularity must be non-negative"),
+    ("complex", GOOD_POP + 1j, TypeError, "item_popularity has complex values"),
+    ("strings", GOOD_POP.astype(str), TypeError, "item_popularity must hold numbers"),
+    ("sparse", sp.csr_matrix(GOOD_POP), TypeError, "item_popularity must be a dense 1-d array"),
+]
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("metric", list(POPULARITY_METRICS), ids=str)
+@pytest.mark.parametrize(
+    ("bad", "error", "match"), [c[1:] for c in BAD_POPULARITY], ids=[c[0] for c in BAD_POPULARITY]
+)
+def test_bad_item_popularity(metric, bad, error, match):
+    with pytest.raises(error, match=match):
+        POPULARITY_METRICS[metric](bad)
+
+
+@pytest.mark.parametrize("metric", list(Y_TRUE_METRICS), ids=str)
+def test_float64_overflowing_float32_is_rejected(metric):
+    # 1e39 is a finite float64 but infinity in float32; the largest float32 is accepted
+    with pytest.raises(ValueError, match=r"y_true has 1 value that overflows float32 \(1e\+39"):
+        Y_TRUE_METRICS[metric](sp.csr_matrix(_with(1e39, (1, 2))))
+    big = _with(float(np.finfo(np.float32).max), (1, 2))
+    result = Y_TRUE_METRICS[metric](big)
+    value = result.rmse if isinstance(result, ErrorSums) else result
+    assert np.isfinite(value)
+
+
+def test_other_arguments_are_type_checked(held_out):
+    with pytest.raises(TypeError, match="average must be True or False"):
+        recall_at_k(*held_out, average="no")
+    with pytest.raises(TypeError, match="short must be an int"):
+        popularity_tail_shares([[0]], [1, 2], short=1.5, medium=2)
+    with pytest.raises(TypeError, match="n_items must be an int"):
+        coverage([[0]], n_items=2.0)
+
+
+def test_valid_inputs_of_other_types_are_accepted():
+    # bool, int, object-of-numbers and sparse formats without canonical form
+    assert recall_at_k(GOOD.astype(bool), GOOD_REC) == recall_at_k(GOOD, GOOD_REC)
+    assert rmse(GOOD.astype(object), np.ones((2, 3), dtype=int)) == rmse(GOOD, np.ones((2, 3)))
+    assert rmse(sp.lil_matrix(GOOD), np.ones((2, 3))) == rmse(GOOD, np.ones((2, 3)))
+    assert recall_at_k(sp.dok_matrix(GOOD), GOOD_REC) == recall_at_k(GOOD, GOOD_REC)

@@ -50,6 +50,18 @@ def test_weights_are_stable_for_huge_accumulated_losses():
     assert weights[-1, 0] == pytest.approx(1 / (1 + math.exp(-3.0)))  # Al differs by 3
 
 
+@pytest.mark.parametrize("delta", [1e308, np.finfo(np.float64).max])
+def test_weights_are_well_defined_for_any_finite_delta(delta):
+    # -delta * Al overflows to -inf for every base; the weights must not be NaN
+    losses = np.array([[0.95, 0.90, 1.00, 0.92]] * 5)
+    weights = self_adaptive_weights(losses, delta)
+    assert np.isfinite(weights).all()
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)
+    np.testing.assert_allclose(weights[-1], [0, 1, 0, 0])
+    # tied best bases share the weight equally
+    np.testing.assert_allclose(self_adaptive_weights([[1.0, 2.0, 1.0]], delta), [[0.5, 0, 0.5]])
+
+
 @pytest.mark.parametrize("bad", [[], [[np.nan, 1.0]], [1.0, 2.0]])
 def test_weights_reject_bad_losses(bad):
     with pytest.raises(ValueError):
@@ -180,3 +192,74 @@ def test_parallel_bases_give_the_same_ensemble(ratings):
     parallel.fit(X_train)
     np.testing.assert_array_equal(parallel.weights_, serial.weights_)
     np.testing.assert_array_equal(parallel.predict(X_train), serial.predict(X_train))
+
+
+def test_named_weights_and_huge_delta_in_fit(ratings):
+    X_train, X_test = ratings
+    mma = MultiMetricAutoRec(_bases(max_epochs=(3, 3, 3, 3)), delta=1e308, random_state=0)
+    mma.fit(X_train)
+    assert np.isfinite(mma.weights_).all() and mma.weights_.sum() == pytest.approx(1.0)
+    names = [name for name, _ in mma.estimators]
+    assert list(mma.named_weights_) == names
+    np.testing.assert_array_equal([mma.named_weights_[n] for n in names], mma.weights_)
+    final = pd.DataFrame(mma.history_).iloc[-1]
+    best = names[int(np.argmin([final[f"{n}_accumulated_loss"] for n in names]))]
+    assert mma.named_weights_[best] == pytest.approx(1.0)
+    assert np.isfinite(mma.predict(X_train)).all()
+    assert np.isfinite(mma.validation_score_)
+
+
+@pytest.mark.parametrize("X,fraction,n_entries,needed", [
+    (np.array([[3.0]]), 0.125, 1, 2),                    # 1 x 1
+    (np.array([[0.0, 4.0], [0.0, 0.0]]), 0.125, 1, 2),   # one stored entry
+    (np.array([[1.0, 2.0, 3.0]]), 0.9, 3, 10),           # the fraction holds out all
+])
+def test_too_few_entries_for_the_validation_split_raise_in_user_terms(
+    X, fraction, n_entries, needed
+):
+    mma = MultiMetricAutoRec(_bases(), validation_fraction=fraction)
+    with pytest.raises(ValueError, match="validation_fraction") as info:
+        mma.fit(X)
+    message = str(info.value)
+    assert f"{n_entries} stored entr" in message and f"at least {needed} stored" in message
+    assert "test_size" not in message
+    assert not hasattr(mma, "weights_")  # a failed fit leaves the estimator as it was
+
+
+def test_base_params_reach_every_base_at_fit(ratings):
+    X_train, _ = ratings
+    bases = _bases(max_epochs=(3, 3, 3, 3))
+    mma = MultiMetricAutoRec(bases, base_params={"hidden_units": 5, "max_epochs": 2},
+                             random_state=0).fit(X_train)
+    for base in mma.estimators_:
+        assert base.hidden_units == 5 and len(base.validation_scores_) <= 2
+    assert all(base.hidden_units == 8 for _, base in mma.estimators)  # the given bases unchanged
+    assert mma.get_params()["base_params"] == {"hidden_units": 5, "max_epochs": 2}
+    assert clone(mma).get_params()["base_params"] == {"hidden_units": 5, "max_epochs": 2}
+    # with the default bases too, and without making them explicit
+    default = MultiMetricAutoRec(base_params={"hidden_units": 7})
+    assert default.set_params(delta=0.5).estimators is None
+
+
+def test_base_params_unknown_to_a_base_raise_before_training(ratings):
+    mma = MultiMetricAutoRec(_bases(), base_params={"hidden_unit": 5})
+    with pytest.raises(ValueError, match="base_params.*'hidden_unit'.*'l1_l1'"):
+        mma.fit(ratings[0])
+    assert not hasattr(mma, "estimators_")
+    with pytest.raises(ValueError, match="base_params"):
+        MultiMetricAutoRec(_bases(), base_params=[("hidden_units", 5)]).fit(ratings[0])
+
+
+def test_grid_search_over_base_params():
+    X = make_interactions(40, 20, density=0.3, random_state=0)
+    X_fit, X_valid = train_test_split(X, test_size=0.2, random_state=0)
+    search = GridSearchCV(
+        MultiMetricAutoRec(_bases(max_epochs=(2, 2, 2, 2)), random_state=0),
+        {"base_params": [{"hidden_units": 3}, {"hidden_units": 6}]},
+        cv=PredefinedEntrySplit(),
+        scoring=get_scorer("neg_rmse"),
+    ).fit(X_fit, X_valid)
+    assert len(search.cv_results_["params"]) == 2
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    units = search.best_params_["base_params"]["hidden_units"]
+    assert {base.hidden_units for base in search.best_estimator_.estimators_} == {units}

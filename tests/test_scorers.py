@@ -12,8 +12,11 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_recae.autoencoder import AutoRec
+from sklearn_recae.datasets import make_interactions
 from sklearn_recae.metrics import (
     get_scorer,
+    get_scorer_names,
     make_recommender_scorer,
     ndcg_at_k,
     recall_at_k,
@@ -208,7 +211,11 @@ def test_make_scorer_errors(kwargs, error, match):
 
 @pytest.mark.parametrize("name", ["rmse", "recall", "recall@0", "recall@x", "neg_rmse@3", "auc@5"])
 def test_get_scorer_unknown_names(name):
-    valid = r"Unknown scorer .*Valid names: neg_rmse, neg_mae, recall@<k>"
+    valid = (
+        r"Unknown scorer .*Valid names: 'neg_rmse', 'neg_mae', or '<metric>@<k>' with "
+        r"<metric> one of coverage, hit_rate, map, ndcg, precision, recall .*"
+        r"get_scorer_names\(\) lists coverage@5, .*, recall@100\."
+    )
     with pytest.raises(ValueError, match=valid):
         get_scorer(name)
 
@@ -279,3 +286,150 @@ def test_grid_search_predefined_entry_split(entry_split):
     np.testing.assert_allclose(search.cv_results_["mean_test_score"], expected)
     assert search.best_params_ == {"value": 3.0}
     assert search.best_estimator_.n_features_in_ == 5
+
+
+# ---------------------------------------------------------------- input validation
+# X and y of every scorer are checked by name (design §6): NaN, infinity, float32
+# overflow, complex values and non-2-d input raise in the user's terms.
+
+SCORER_NAMES = ["neg_rmse", "neg_mae", "recall@2", "precision@2", "hit_rate@2", "ndcg@2",
+                "map@2", "coverage@2"]
+GOOD_X = np.array([[4.0, 3.0, 0.0, 0.0], [5.0, 0.0, 2.0, 0.0], [1.0, 0.0, 2.0, 3.0]])
+GOOD_Y = np.array([[0.0, 0.0, 5.0, 1.0], [0.0, 4.0, 0.0, 2.0], [0.0, 4.0, 0.0, 0.0]])
+
+
+def _bad(base, value, position=(0, 0)):
+    out = base.astype(np.result_type(base, type(value)))
+    out[position] = value
+    return out
+
+
+# (id, function of a good matrix -> bad one, error, message with {name})
+BAD_INPUTS = [
+    ("nan", lambda m: _bad(m, np.nan), ValueError,
+     r"{name} contains NaN at 1 entry \(first at row 0, item 0\)"),
+    ("nan-sparse", lambda m: sp.csr_matrix(_bad(m, np.nan, (2, 1))), ValueError,
+     r"{name} contains NaN at 1 entry \(first at row 2, item 1\)"),
+    ("inf", lambda m: _bad(m, np.inf, (1, 3)), ValueError, "{name} contains infinity"),
+    ("-inf-sparse", lambda m: sp.coo_matrix(_bad(m, -np.inf)), ValueError,
+     "{name} contains infinity"),
+    ("1e39", lambda m: _bad(m, 1e39), ValueError,
+     r"{name} has 1 value that overflows float32 \(1e\+39 at row 0, item 0"),
+    ("1e39-sparse", lambda m: sp.csr_matrix(_bad(m, -1e39, (2, 3))), ValueError,
+     "{name} has 1 value that overflows float32"),
+    ("complex", lambda m: m + 1j, TypeError,
+     "{name} has complex values; complex values are not supported"),
+    ("complex-sparse", lambda m: sp.csr_matrix(m * 1j), TypeError,
+     "complex values are not supported"),
+    ("3-d", lambda m: m[None], ValueError, r"{name} must be a 2-d matrix .* got 3-d input"),
+    ("1-d", lambda m: m[0], ValueError, r"{name} must be a 2-d matrix .* got 1-d input"),
+    ("strings", lambda m: m.astype(str), TypeError, "{name} must hold numbers"),
+]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return FakeRecommender().fit(GOOD_X)
+
+
+@pytest.mark.filterwarnings("error")  # no ComplexWarning / RuntimeWarning on the way
+@pytest.mark.parametrize("scoring", SCORER_NAMES)
+@pytest.mark.parametrize(
+    ("make_bad", "error", "match"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+@pytest.mark.parametrize("argument", ["X", "y"])
+def test_bad_X_and_y(fitted, scoring, make_bad, error, match, argument):
+    scorer = get_scorer(scoring)
+    with pytest.raises(error, match=match.format(name=argument)):
+        if argument == "X":
+            scorer(fitted, make_bad(GOOD_X), GOOD_Y)  # hold-out protocol
+        else:
+            scorer(fitted, GOOD_X, make_bad(GOOD_Y))
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("scoring", SCORER_NAMES)
+@pytest.mark.parametrize(
+    ("make_bad", "error", "match"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+def test_bad_X_foldin(fitted, scoring, make_bad, error, match):
+    with pytest.raises(error, match=match.format(name="X")):
+        get_scorer(scoring)(fitted, make_bad(GOOD_X))
+
+
+@pytest.mark.parametrize("scoring", SCORER_NAMES)
+def test_float64_overflowing_float32_is_rejected_by_scorers(fitted, scoring):
+    scorer = get_scorer(scoring)
+    with pytest.raises(ValueError, match="y has 1 value that overflows float32"):
+        scorer(fitted, GOOD_X, _bad(GOOD_Y, 1e39, (0, 2)))
+    with pytest.raises(ValueError, match="X has 1 value that overflows float32"):
+        scorer(fitted, _bad(GOOD_X, 1e39, (0, 1)))
+    # the largest float32 itself is finite after the cast
+    largest = float(np.finfo(np.float32).max)
+    assert np.isfinite(scorer(fitted, GOOD_X, _bad(GOOD_Y, largest, (0, 2))))
+
+
+@pytest.mark.parametrize("scoring", ["neg_rmse", "recall@2"])
+def test_holdout_y_without_entries_raises(fitted, scoring):
+    with pytest.raises(ValueError, match="y has no stored \\(held-out\\) entry"):
+        get_scorer(scoring)(fitted, GOOD_X, np.zeros_like(GOOD_Y))
+
+
+def test_get_scorer_argument_errors():
+    with pytest.raises(TypeError, match="scoring must be a scorer name .* got NoneType"):
+        get_scorer(None)
+    with pytest.raises(TypeError, match="only apply to a scorer name"):
+        get_scorer(rmse, batch_size=10)
+    with pytest.raises(TypeError, match="from the name"):
+        get_scorer("recall@20", k=10)
+
+
+# ---------------------------------------------------------------- get_scorer_names
+
+
+def test_get_scorer_names():
+    names = get_scorer_names()
+    assert names[:2] == ["coverage@5", "coverage@10"]
+    assert {"neg_rmse", "neg_mae", "recall@20", "ndcg@100", "map@50"} <= set(names)
+    assert len(names) == len(set(names)) == 2 + 6 * 5
+    # sorted by metric, then k numerically
+    keys = [(n.partition("@")[0], int(n.partition("@")[2] or 0)) for n in names]
+    assert keys == sorted(keys)
+    for name in names:  # every listed name is accepted
+        scorer = get_scorer(name)
+        assert scorer.metric == name.partition("@")[0].removeprefix("neg_")
+    assert get_scorer("recall@7").k == 7  # unlisted cut-offs are valid too
+
+
+def test_get_scorer_error_lists_names():
+    with pytest.raises(ValueError) as info:
+        get_scorer("ndcg")
+    for name in get_scorer_names():
+        assert name in str(info.value)
+
+
+# ---------------------------------------------------------------- GridSearchCV with AutoRec
+
+
+def test_grid_search_autorec_with_package_scorers():
+    """scoring=<scorer> and a multi-metric dict with refit work; the bare name does not."""
+    X = make_interactions(40, 20, density=0.3, random_state=0)
+    est = AutoRec(hidden_units=4, max_epochs=3, early_stopping=False, device="cpu", random_state=0)
+    grid = {"hidden_units": [4, 8]}
+    # scikit-learn does not know this package's names
+    with pytest.raises(ValueError, match="scoring"):
+        GridSearchCV(est, grid, cv=KFold(2), scoring="neg_rmse").fit(X)
+
+    single = GridSearchCV(est, grid, cv=KFold(2), scoring=get_scorer("neg_rmse")).fit(X)
+    assert np.all(single.cv_results_["mean_test_score"] < 0)
+
+    scoring = {"rmse": get_scorer("neg_rmse"), "ndcg": get_scorer("ndcg@10")}
+    multi = GridSearchCV(est, grid, cv=KFold(2), scoring=scoring, refit="rmse").fit(X)
+    ndcg = multi.cv_results_["mean_test_ndcg"]
+    assert np.all((ndcg >= 0) & (ndcg <= 1))
+    # refit on RMSE: the same choice and scores as the single-metric search
+    np.testing.assert_allclose(multi.cv_results_["mean_test_rmse"],
+                               single.cv_results_["mean_test_score"])
+    assert multi.best_params_ == single.best_params_
+    assert multi.best_score_ == pytest.approx(single.best_score_)
+    assert multi.best_estimator_.predict(X[:3]).shape == (3, 20)

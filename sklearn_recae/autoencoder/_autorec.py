@@ -33,10 +33,10 @@ from .._skorch import (
     resolve_optimizer,
     rmse_from_sums,
 )
-from ..base import TorchRecommender, iter_row_blocks
+from ..base import TorchRecommender, atomic_fit, iter_row_blocks
 from ..losses import MaskedLpLoss, lp_penalty, masked_squared_error_sums
 from ..nn.autorec import ACTIVATIONS, AutoRecModule
-from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._sklearn import Interval, StrOptions, _fit_context, check_is_fitted
 from ..utils.validation import check_held_out, check_interactions
 
 __all__ = ["AutoRec"]
@@ -57,11 +57,17 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
     """AutoRec: an autoencoder over rating vectors (Sedhain et al. 2015).
 
     Fitted on a user × item matrix this is **U-AutoRec** (a sample is a user's
-    ratings); fitted on ``X.T`` it is **I-AutoRec** (a sample is an item's
-    ratings over users), the stronger variant in the paper::
+    ratings); **I-AutoRec** (a sample is an item's ratings over users), the
+    stronger variant in the paper, is
+    :class:`~sklearn_recae.compose.ItemBased` around it, which fits on ``X.T``
+    and still predicts and recommends for users::
 
-        i_autorec = AutoRec().fit(R.T)          # rows = items
-        R_hat = i_autorec.predict(R.T).T        # back to users × items
+        i_autorec = ItemBased(AutoRec()).fit(R)   # users × items in and out
+        i_autorec.recommend(R, k=10)
+
+    AutoRec predicts ratings: on binary (implicit) input it warns, and its
+    top-N lists rank poorly even on ratings (it is trained to predict a
+    rating, not to rank unseen items).
 
     The network is ``h(r) = f(W · g(V r + μ) + b)``, trained on the observed
     entries only: ``Σ |r − h(r)|^p ⊙ M`` plus a penalty on ``V`` and ``W``.
@@ -127,7 +133,10 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         Epoch (1-based) whose weights were kept, or the number of epochs
         trained without a validation part.
     n_epochs_ : int
-        Epochs trained in all (the early-stopping run plus the refit).
+        Epochs completed in all (the early-stopping run plus the refit).
+    interrupted_ : bool
+        True when Ctrl-C stopped the fit (see :class:`~sklearn_recae.base.TorchRecommender`):
+        the best weights reached were kept and the refit was skipped.
     n_features_in_ : int
         Number of columns seen in ``fit``.
     global_mean_ : float
@@ -220,6 +229,7 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         self.random_state = random_state
         self.verbose = verbose
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, *, X_valid=None):
         """Fit the autoencoder on the observed entries of ``X``.
@@ -242,7 +252,8 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         self : AutoRec
         """
         X = check_interactions(self, X, reset=True)
-        X_valid = None if X_valid is None else check_held_out(X_valid, X.shape)
+        X_valid = None if X_valid is None else check_held_out(X_valid, X)
+        self._warn_if_not_ratings(X)
         self._set_rating_stats(X)
         self._fit_net(X, X_valid)
         return self
@@ -326,6 +337,7 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
 
     @property
     def _n_features_out(self) -> int:
+        check_is_fitted(self)
         return self.hidden_units
 
     def __sklearn_tags__(self):

@@ -24,12 +24,12 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
 from sklearn.utils import Bunch, check_random_state
 
 from ..autoencoder import AutoRec
-from ..base import RecommenderMixin
+from ..base import RecommenderMixin, atomic_fit, warn_interrupted
 from ..metrics import get_scorer
 from ..model_selection import train_test_split
 from ..utils._sklearn import BaseComposition, Interval, _fit_context
@@ -98,8 +98,8 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
     base no longer changes and ``Sl_t(n) = Sl_t(b_t)``, the validation RMSE of
     the weights it contributes. The final weights ``weights_`` are ``ε(N)``.
 
-    Item-based MMA (the paper's setting, I-AutoRec bases) is this estimator
-    fitted on ``X.T``, as for :class:`~sklearn_recae.autoencoder.AutoRec`.
+    Item-based MMA (the paper's setting, I-AutoRec bases) is
+    ``ItemBased(MultiMetricAutoRec())`` (:class:`~sklearn_recae.compose.ItemBased`).
 
     Parameters
     ----------
@@ -109,6 +109,13 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         None means :func:`default_mma_estimators`; nested parameters such as
         ``set_params(l1_l2__hidden_units=300)`` then first make that list
         explicit.
+    base_params : dict or None, default=None
+        Parameters set on every base at fit (on the clones, so ``estimators``
+        is not modified), over the bases' own settings: ``{"hidden_units": 300}``
+        gives every base 300 hidden units. Every base must accept each key.
+        Being a parameter, it is tuned like one, for all bases at once:
+        ``GridSearchCV(mma, {"base_params": [{"hidden_units": 300},
+        {"hidden_units": 500}]})``. To set one base, use ``<name>__<param>``.
     delta : float, default=1.0
         Balance factor δ of eq. 7: 0 weights the bases uniformly, a large value
         gives all the weight to the base of least accumulated loss.
@@ -119,7 +126,8 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
     n_jobs : int, default=None
         Bases trained in parallel (joblib); None means 1.
     random_state : int, RandomState instance or None, default=None
-        Seeds the validation split and every base whose ``random_state`` is None.
+        Seeds the validation split and every base whose ``random_state`` is None
+        (after ``base_params``).
     verbose : int, default=0
         joblib's progress messages while the bases train, and the final
         weights printed when > 0; each base has its own ``verbose``.
@@ -132,6 +140,9 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         The fitted bases by name.
     weights_ : ndarray of shape (n_bases,)
         Final ensemble weights ``ε(N)``, summing to 1.
+    named_weights_ : Bunch
+        The final weights by base name: ``named_weights_["l2_l2"]`` is the
+        weight of the base ``estimators_`` names ``"l2_l2"``.
     history_ : list of dict
         One record per iteration ``n`` (``pandas.DataFrame(history_)`` for
         plots): ``epoch``, and for each base name ``<name>_valid_rmse``
@@ -142,6 +153,9 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         Training iterations ``N`` (the most epochs any base ran).
     n_features_in_ : int
         Number of columns seen in ``fit``.
+    interrupted_ : bool
+        True when Ctrl-C stopped the fit (see ``fit``): the ensemble is over
+        the bases fitted so far.
 
     References
     ----------
@@ -159,10 +173,20 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
     >>> mma = MultiMetricAutoRec(bases, random_state=0).fit(X)
     >>> mma.weights_.shape, mma.predict(X[:2]).shape
     ((4,), (2, 30))
+
+    ``base_params`` sets a parameter on every base, here the four defaults:
+
+    >>> mma = MultiMetricAutoRec(base_params={"hidden_units": 8, "max_epochs": 2},
+    ...                          random_state=0).fit(X)
+    >>> {base.hidden_units for base in mma.estimators_}
+    {8}
+    >>> sorted(mma.named_weights_)
+    ['l1_l1', 'l1_l2', 'l2_l1', 'l2_l2']
     """
 
     _parameter_constraints: dict = {
         "estimators": [list, None],
+        "base_params": [dict, None],
         "delta": [Interval(Real, 0, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_jobs": [Integral, None],
@@ -174,6 +198,7 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         self,
         estimators=None,
         *,
+        base_params: dict | None = None,
         delta: float = 1.0,
         validation_fraction: float = 0.125,
         n_jobs: int | None = None,
@@ -181,6 +206,7 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         verbose: int = 0,
     ) -> None:
         self.estimators = estimators
+        self.base_params = base_params
         self.delta = delta
         self.validation_fraction = validation_fraction
         self.n_jobs = n_jobs
@@ -221,17 +247,36 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
 
     def _seeded_clones(self, estimators, rng: np.random.RandomState) -> list:
         clones = []
-        for _, estimator in estimators:
+        for name, estimator in estimators:
             base = clone(estimator)
+            if self.base_params:
+                valid = base.get_params(deep=True)
+                unknown = sorted(str(key) for key in self.base_params if key not in valid)
+                if unknown:
+                    raise ValueError(
+                        f"base_params sets {', '.join(map(repr, unknown))}, which base "
+                        f"{name!r} ({type(base).__name__}) has no parameter of that name; "
+                        "base_params must hold parameters that every base accepts."
+                    )
+                # each base gets its own copy of a value (no shared mutable state)
+                base.set_params(**{k: clone(v, safe=False) for k, v in self.base_params.items()})
             seed = rng.randint(np.iinfo(np.int32).max)
             if self.random_state is not None and base.get_params().get("random_state", 0) is None:
                 base.set_params(random_state=seed)
             clones.append(base)
         return clones
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, *, X_valid=None):
         """Fit every base and compute the self-adaptive weights.
+
+        **Ctrl-C** while the bases train one after the other stops the base
+        being trained (it keeps its best weights so far), starts no further
+        base, and ensembles the bases fitted so far; ``interrupted_`` is then
+        True and a ``UserWarning`` names the bases kept. With ``n_jobs > 1``
+        the interrupt reaches joblib and ``fit`` raises ``KeyboardInterrupt``,
+        leaving the estimator as it was.
 
         Parameters
         ----------
@@ -252,18 +297,22 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         estimators = self._check_estimators()
         rng = check_random_state(self.random_state)
         split_seed = rng.randint(np.iinfo(np.int32).max)
+        clones = self._seeded_clones(estimators, rng)
         if X_valid is None:
+            self._check_validation_split(X.nnz)
             X, X_valid = train_test_split(
                 X, test_size=self.validation_fraction, random_state=split_seed
             )
         else:
-            X_valid = check_held_out(X_valid, X.shape)
-        bases = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_fit_base)(base, X, X_valid) for base in self._seeded_clones(estimators, rng)
-        )
-        names = [name for name, _ in estimators]
+            X_valid = check_held_out(X_valid, X)
+        bases = self._fit_bases(clones, X, X_valid)
+        names = [name for name, _ in estimators][: len(bases)]
         for name, base in zip(names, bases):
             _check_fitted_base(name, base)
+        self.interrupted_ = False
+        if any(getattr(base, "interrupted_", False) for base in bases):
+            warn_interrupted(self, f"ensembling the {len(bases)} bases fitted so far "
+                                   f"({', '.join(names)}), the last one stopped early")
         self.estimators_ = bases
         self.named_estimators_ = Bunch(**dict(zip(names, bases)))
         self._record_weights(names, bases)
@@ -274,12 +323,44 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
                   f"validation RMSE {self.validation_score_:.4f}")
         return self
 
+    def _fit_bases(self, clones: list, X: sp.csr_matrix, X_valid: sp.csr_matrix) -> list:
+        """Fit the bases; one after the other, none after a base whose fit was interrupted."""
+        if effective_n_jobs(self.n_jobs) > 1:
+            return Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+                delayed(_fit_base)(base, X, X_valid) for base in clones
+            )
+        bases = []
+        for base in clones:
+            bases.append(_fit_base(base, X, X_valid))
+            if getattr(bases[-1], "interrupted_", False):
+                break
+        return bases
+
+    def _check_validation_split(self, n_entries: int) -> None:
+        """Raise unless ``validation_fraction`` leaves >= 1 entry in each part of the split."""
+        fraction = self.validation_fraction
+        n_valid = int(np.ceil(fraction * n_entries))  # as train_test_split rounds
+        if 1 <= n_valid < n_entries:
+            return
+        # the least n with ceil(fraction * n) < n: about 1 / (1 - fraction), up from below
+        needed = max(2, int(1.0 / (1.0 - fraction)) - 1)
+        while int(np.ceil(fraction * needed)) >= needed:
+            needed += 1
+        raise ValueError(
+            f"X has {n_entries} stored entr{'y' if n_entries == 1 else 'ies'}; "
+            f"validation_fraction={fraction} holds out {n_valid} of them for validation, "
+            f"leaving {n_entries - n_valid} to train on. "
+            f"MultiMetricAutoRec needs at least one entry in each part: at least {needed} "
+            "stored entries with this validation_fraction (or pass X_valid to fit)."
+        )
+
     def _record_weights(self, names: list[str], bases: list) -> None:
         n_iterations = max(len(base.validation_scores_) for base in bases)
         losses = np.column_stack([_loss_trajectory(base, n_iterations) for base in bases])
         weights = self_adaptive_weights(losses, self.delta)
         accumulated = accumulated_losses(losses)
         self.weights_ = weights[-1]
+        self.named_weights_ = Bunch(**{name: float(w) for name, w in zip(names, self.weights_)})
         self.n_epochs_ = n_iterations
         self.history_ = [
             {"epoch": n + 1}

@@ -9,6 +9,7 @@ training iteration ``n``, the accumulated loss is ``Al_t(n) = Σ_{h≤n} Sl_t(h)
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import softmax
 
 __all__ = ["accumulated_losses", "self_adaptive_weights"]
 
@@ -47,8 +48,9 @@ def self_adaptive_weights(losses, delta: float) -> np.ndarray:
     losses : array-like of shape (n_iterations, n_bases)
         ``Sl_t(n)``: validation loss of base ``t`` after iteration ``n``.
     delta : float
-        Balance factor ``δ >= 0``: 0 gives uniform weights, a large value
-        gives all the weight to the base of least accumulated loss.
+        Balance factor ``δ >= 0``, any finite value: 0 gives uniform weights, a
+        large value gives all the weight to the base of least accumulated loss
+        (split equally between tied bases).
 
     Returns
     -------
@@ -63,7 +65,13 @@ def self_adaptive_weights(losses, delta: float) -> np.ndarray:
     """
     if not np.isfinite(delta) or delta < 0:
         raise ValueError(f"delta must be a finite number >= 0, got {delta}.")
-    logits = -delta * accumulated_losses(losses)
-    logits -= logits.max(axis=1, keepdims=True)  # stable: the largest term is exp(0)
-    weights = np.exp(logits)
-    return weights / weights.sum(axis=1, keepdims=True)
+    accumulated = accumulated_losses(losses)
+    if not np.all(np.isfinite(accumulated)):
+        raise ValueError("The accumulated losses overflow; the losses are too large to weigh.")
+    # Shift each row by its least loss before scaling: the gaps are finite and >= 0,
+    # so -delta * gap is 0 for the best bases and at worst -inf (weight 0), never
+    # -inf - (-inf) = NaN, for any finite delta. Tied best bases share the weight.
+    gaps = accumulated - accumulated.min(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        logits = -delta * gaps
+    return softmax(logits, axis=1)

@@ -7,7 +7,12 @@
   :func:`map_at_k`, :func:`novelty_weighted_map_at_k`; catalogue
   :func:`coverage` and :func:`popularity_tail_shares`.
 - Scorers for ``GridSearchCV(scoring=...)`` under the fold-in and entry
-  hold-out protocols: :func:`make_recommender_scorer`, :func:`get_scorer`.
+  hold-out protocols: :func:`make_recommender_scorer`, :func:`get_scorer`
+  and the names it accepts, :func:`get_scorer_names`.
+
+Every array argument is validated by name: NaN, infinity, values that
+overflow float32, complex values and input that is not 2-d raise a
+``ValueError``/``TypeError`` saying so.
 """
 
 from ._ranking import (
@@ -21,13 +26,14 @@ from ._ranking import (
     recall_at_k,
 )
 from ._regression import ErrorSums, error_sums, mae, rmse
-from ._scorer import get_scorer, make_recommender_scorer
+from ._scorer import get_scorer, get_scorer_names, make_recommender_scorer
 
 __all__ = [
     "ErrorSums",
     "coverage",
     "error_sums",
     "get_scorer",
+    "get_scorer_names",
     "hit_rate_at_k",
     "mae",
     "make_recommender_scorer",

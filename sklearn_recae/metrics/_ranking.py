@@ -28,8 +28,10 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
-from ..utils.validation import as_interactions
+from ._validation import as_real_array, check_interaction_matrix
 
 __all__ = [
     "coverage",
@@ -45,7 +47,9 @@ __all__ = [
 
 def _check_recommendations(y_rec, n_items: int, k=None) -> np.ndarray:
     """Validate ``y_rec`` and return its first ``k`` columns as int64."""
-    y_rec = np.asarray(y_rec)
+    if sp.issparse(y_rec):
+        raise TypeError("y_rec must be a dense array of item indices, not a sparse matrix.")
+    y_rec = as_real_array(y_rec, "y_rec")
     if y_rec.ndim != 2:
         raise ValueError(f"y_rec must be a 2-d array of item indices, got shape {y_rec.shape}.")
     if y_rec.dtype.kind not in "iu":
@@ -69,12 +73,16 @@ def _check_recommendations(y_rec, n_items: int, k=None) -> np.ndarray:
 
 
 def _hit_matrix(y_true, y_rec, k) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(hits, n_relevant)``.
+    """Validate ``y_true`` and return ``(hits, n_relevant)`` (see :func:`_hits`)."""
+    return _hits(check_interaction_matrix(y_true, "y_true"), y_rec, k)
+
+
+def _hits(y_true: sp.csr_matrix, y_rec, k) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(hits, n_relevant)`` for a validated canonical ``y_true``.
 
     ``hits[u, j]`` is True when the ``j``-th recommended item of row ``u`` is a
     stored entry of ``y_true``; ``n_relevant[u]`` counts the row's stored entries.
     """
-    y_true = as_interactions(y_true)
     y_rec = _check_recommendations(y_rec, y_true.shape[1], k)
     if y_rec.shape[0] != y_true.shape[0]:
         raise ValueError(
@@ -98,6 +106,8 @@ def _ideal_hits(n_relevant: np.ndarray, k: int) -> np.ndarray:
 
 def _average(values: np.ndarray, n_relevant: np.ndarray, average: bool):
     """Set skipped rows (no held-out entry) to NaN; return the mean or the per-row array."""
+    if not isinstance(average, (bool, np.bool_)):
+        raise TypeError(f"average must be True or False, got {average!r}.")
     values = np.asarray(values, dtype=np.float64).copy()
     values[n_relevant == 0] = np.nan
     if not average:
@@ -114,7 +124,13 @@ def _average_precision(hits: np.ndarray, n_relevant: np.ndarray, weights=1.0) ->
     return (precision * hits * weights).sum(axis=1) / _ideal_hits(n_relevant, k)
 
 
-def recall_at_k(y_true, y_rec, *, k: int | None = None, average: bool = True):
+def recall_at_k(
+    y_true: ArrayLike | sp.spmatrix,
+    y_rec: ArrayLike,
+    *,
+    k: int | None = None,
+    average: bool = True,
+) -> float | np.ndarray:
     """Recall@k as in Mult-VAE: hits in the top k / ``min(k, |held-out|)``.
 
     Parameters
@@ -133,6 +149,18 @@ def recall_at_k(y_true, y_rec, *, k: int | None = None, average: bool = True):
     -------
     score : float or ndarray of shape (n_rows,)
 
+    Raises
+    ------
+    TypeError
+        If ``y_true`` holds complex or non-numeric values, ``y_rec`` does not
+        hold integers, or ``k``/``average`` has the wrong type.
+    ValueError
+        If ``y_true`` is not 2-d or holds NaN, infinity or a value that
+        overflows float32; if ``y_rec`` is not 2-d, has another row count,
+        an index outside ``[0, n_items)`` or a duplicate within a row's top
+        ``k``; if ``k`` is out of range; or (``average=True``) if no row has
+        a held-out entry.
+
     References
     ----------
     Liang, Krishnan, Hoffman, Jebara. Variational Autoencoders for
@@ -150,32 +178,50 @@ def recall_at_k(y_true, y_rec, *, k: int | None = None, average: bool = True):
     return _average(hits.sum(axis=1) / _ideal_hits(n_relevant, hits.shape[1]), n_relevant, average)
 
 
-def precision_at_k(y_true, y_rec, *, k: int | None = None, average: bool = True):
+def precision_at_k(
+    y_true: ArrayLike | sp.spmatrix,
+    y_rec: ArrayLike,
+    *,
+    k: int | None = None,
+    average: bool = True,
+) -> float | np.ndarray:
     """Precision@k: hits in the top k / k.
 
-    Parameters and returns are those of :func:`recall_at_k`.
+    Parameters, returns and errors are those of :func:`recall_at_k`.
     """
     hits, n_relevant = _hit_matrix(y_true, y_rec, k)
     return _average(hits.sum(axis=1) / hits.shape[1], n_relevant, average)
 
 
-def hit_rate_at_k(y_true, y_rec, *, k: int | None = None, average: bool = True):
+def hit_rate_at_k(
+    y_true: ArrayLike | sp.spmatrix,
+    y_rec: ArrayLike,
+    *,
+    k: int | None = None,
+    average: bool = True,
+) -> float | np.ndarray:
     """HitRate@k: 1 if at least one held-out item is in the top k, else 0.
 
-    Parameters and returns are those of :func:`recall_at_k`.
+    Parameters, returns and errors are those of :func:`recall_at_k`.
     """
     hits, n_relevant = _hit_matrix(y_true, y_rec, k)
     return _average(hits.any(axis=1), n_relevant, average)
 
 
-def ndcg_at_k(y_true, y_rec, *, k: int | None = None, average: bool = True):
+def ndcg_at_k(
+    y_true: ArrayLike | sp.spmatrix,
+    y_rec: ArrayLike,
+    *,
+    k: int | None = None,
+    average: bool = True,
+) -> float | np.ndarray:
     """NDCG@k with binary relevance.
 
     ``DCG = sum over hits at 0-based rank r of 1 / log2(r + 2)``, divided by
     the ideal DCG of ``min(k, |held-out|)`` hits at the top, read from one
     cumulative sum of the discounts (as RecBole's evaluator does).
 
-    Parameters and returns are those of :func:`recall_at_k`.
+    Parameters, returns and errors are those of :func:`recall_at_k`.
     """
     hits, n_relevant = _hit_matrix(y_true, y_rec, k)
     k = hits.shape[1]
@@ -184,33 +230,52 @@ def ndcg_at_k(y_true, y_rec, *, k: int | None = None, average: bool = True):
     return _average(hits @ discounts / ideal, n_relevant, average)
 
 
-def map_at_k(y_true, y_rec, *, k: int | None = None, average: bool = True):
+def map_at_k(
+    y_true: ArrayLike | sp.spmatrix,
+    y_rec: ArrayLike,
+    *,
+    k: int | None = None,
+    average: bool = True,
+) -> float | np.ndarray:
     """MAP@k: mean over rows of ``AP@k = sum_{s hit} precision@s / min(k, |held-out|)``.
 
     This is eq. 16 of the MIL paper (Sánchez Sánchez et al.).
 
-    Parameters and returns are those of :func:`recall_at_k`.
+    Parameters, returns and errors are those of :func:`recall_at_k`.
     """
     hits, n_relevant = _hit_matrix(y_true, y_rec, k)
     return _average(_average_precision(hits, n_relevant), n_relevant, average)
 
 
 def _check_popularity(item_popularity, n_items: int) -> np.ndarray:
-    popularity = np.asarray(item_popularity, dtype=np.float64)
+    if sp.issparse(item_popularity):
+        raise TypeError("item_popularity must be a dense 1-d array, not a sparse matrix.")
+    popularity = as_real_array(item_popularity, "item_popularity").astype(np.float64)
     if popularity.shape != (n_items,):
         raise ValueError(
             f"item_popularity must have shape ({n_items},), got {popularity.shape}."
         )
-    if not np.all(np.isfinite(popularity)) or np.any(popularity < 0):
-        raise ValueError("item_popularity must be finite and non-negative.")
+    for problem, bad in (("NaN", np.isnan(popularity)), ("infinity", np.isinf(popularity))):
+        if bad.any():
+            raise ValueError(
+                f"item_popularity contains {problem} (first at item "
+                f"{np.flatnonzero(bad)[0]}); popularities must be finite."
+            )
+    if np.any(popularity < 0):
+        raise ValueError("item_popularity must be non-negative.")
     if popularity.sum() == 0:
         raise ValueError("item_popularity sums to 0.")
     return popularity
 
 
 def novelty_weighted_map_at_k(
-    y_true, y_rec, item_popularity, *, k: int | None = None, average: bool = True
-):
+    y_true: ArrayLike | sp.spmatrix,
+    y_rec: ArrayLike,
+    item_popularity: ArrayLike,
+    *,
+    k: int | None = None,
+    average: bool = True,
+) -> float | np.ndarray:
     """Novelty-weighted MAP@k, eq. 17 of the MIL paper (not normalised).
 
     Each hit's precision term of AP@k is weighted by ``-ln nu(i)``, where
@@ -239,9 +304,9 @@ def novelty_weighted_map_at_k(
     Sánchez Sánchez, Fernández-Tobías, Cantador, Vallet. "Missing Information
     Loss" DAE recommender, eq. 17; novelty after Vargas & Castells (2011).
     """
-    y_true = as_interactions(y_true)
+    y_true = check_interaction_matrix(y_true, "y_true")
     popularity = _check_popularity(item_popularity, y_true.shape[1])
-    hits, n_relevant = _hit_matrix(y_true, y_rec, k)
+    hits, n_relevant = _hits(y_true, y_rec, k)
     share = (popularity / popularity.sum())[np.asarray(y_rec)[:, : hits.shape[1]]]
     if np.any(share[hits] == 0):
         raise ValueError("A hit falls on an item with zero popularity: its novelty is infinite.")
@@ -250,7 +315,7 @@ def novelty_weighted_map_at_k(
     return _average(_average_precision(hits, n_relevant, novelty), n_relevant, average)
 
 
-def coverage(y_rec, n_items: int) -> float:
+def coverage(y_rec: ArrayLike, n_items: int) -> float:
     """Catalogue coverage: fraction of the ``n_items`` items recommended at least once.
 
     Parameters
@@ -279,7 +344,7 @@ def coverage(y_rec, n_items: int) -> float:
 
 
 def popularity_tail_shares(
-    y_rec, item_popularity, *, short: int = 200, medium: int = 1000
+    y_rec: ArrayLike, item_popularity: ArrayLike, *, short: int = 200, medium: int = 1000
 ) -> dict[str, float]:
     """Share of recommendations falling in the short, medium and long popularity tail.
 
@@ -305,8 +370,13 @@ def popularity_tail_shares(
         ``{"short": s, "medium": m, "long": l}``, fractions of all recommended
         slots, summing to 1.
     """
+    for name, value in (("short", short), ("medium", medium)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}.")
     if not 0 <= short <= medium:
         raise ValueError(f"Need 0 <= short <= medium, got short={short}, medium={medium}.")
+    if sp.issparse(item_popularity):
+        raise TypeError("item_popularity must be a dense 1-d array, not a sparse matrix.")
     popularity = _check_popularity(item_popularity, np.size(item_popularity))
     y_rec = _check_recommendations(y_rec, popularity.size)
     rank = np.empty(popularity.size, dtype=np.int64)

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
-from ..utils.validation import as_interactions, check_same_shape
+from ..utils.validation import check_same_shape
+from ._validation import as_real_array, check_interaction_matrix
 
 __all__ = ["ErrorSums", "error_sums", "mae", "rmse"]
 
@@ -66,7 +68,7 @@ class ErrorSums:
         return float(self.absolute / self.count)
 
 
-def error_sums(y_true, y_pred) -> ErrorSums:
+def error_sums(y_true: ArrayLike | sp.spmatrix, y_pred: ArrayLike) -> ErrorSums:
     """Sums of squared and absolute errors at the stored entries of ``y_true``.
 
     Parameters
@@ -84,25 +86,45 @@ def error_sums(y_true, y_pred) -> ErrorSums:
 
     Raises
     ------
+    TypeError
+        If ``y_pred`` is sparse, or either argument holds complex or
+        non-numeric values.
     ValueError
-        If the shapes differ or a prediction at a held-out entry is NaN or inf.
+        If either argument is not 2-d, the shapes differ, ``y_true`` holds NaN,
+        infinity or a value that overflows float32, or a prediction at a
+        held-out entry is NaN or infinite (predictions elsewhere are not read).
     """
-    y_true = as_interactions(y_true, dtype=np.float64)
+    # float64 for exact sums; the values must still be finite once cast to float32
+    y_true = check_interaction_matrix(y_true, "y_true", dtype=np.float64)
     if sp.issparse(y_pred):
         raise TypeError("y_pred must be a dense array of shape y_true.shape, not a sparse matrix.")
-    y_pred = np.asarray(y_pred)
+    y_pred = as_real_array(y_pred, "y_pred")
     if y_pred.ndim != 2:
         raise ValueError(f"y_pred must be 2-d of shape {y_true.shape}, got shape {y_pred.shape}.")
     check_same_shape(y_true, y_pred, names=("y_true", "y_pred"))
     rows = np.repeat(np.arange(y_true.shape[0]), np.diff(y_true.indptr))
     predicted = y_pred[rows, y_true.indices].astype(np.float64)
-    if not np.all(np.isfinite(predicted)):
-        raise ValueError("y_pred contains NaN or inf at held-out entries of y_true.")
+    for problem, bad in (("NaN", np.isnan(predicted)), ("infinity", np.isinf(predicted))):
+        where = np.flatnonzero(bad)
+        if where.size:
+            raise ValueError(
+                f"y_pred contains {problem} at {where.size} held-out "
+                f"entr{'ies' if where.size > 1 else 'y'} of y_true (first at row "
+                f"{rows[where[0]]}, item {y_true.indices[where[0]]}); predictions at "
+                "held-out entries must be finite."
+            )
     errors = predicted - y_true.data
-    return ErrorSums(float(errors @ errors), float(np.abs(errors).sum()), int(errors.size))
+    with np.errstate(over="ignore"):
+        squared, absolute = float(errors @ errors), float(np.abs(errors).sum())
+    if not (np.isfinite(squared) and np.isfinite(absolute)):
+        raise ValueError(
+            "The sum of squared errors between y_pred and y_true overflows float64 "
+            f"(largest |error| {np.abs(errors).max():.3g}); check the scale of y_pred."
+        )
+    return ErrorSums(squared, absolute, int(errors.size))
 
 
-def rmse(y_true, y_pred) -> float:
+def rmse(y_true: ArrayLike | sp.spmatrix, y_pred: ArrayLike) -> float:
     """Root mean squared error over the stored entries of ``y_true``.
 
     Parameters
@@ -118,9 +140,13 @@ def rmse(y_true, y_pred) -> float:
 
     Raises
     ------
+    TypeError
+        If ``y_pred`` is sparse, or either argument holds complex or
+        non-numeric values.
     ValueError
-        If ``y_true`` has no stored entry, shapes differ, or predictions at
-        held-out entries are not finite.
+        If ``y_true`` has no stored entry, either argument is not 2-d, the
+        shapes differ, ``y_true`` holds NaN, infinity or a value that
+        overflows float32, or a prediction at a held-out entry is not finite.
 
     Examples
     --------
@@ -133,7 +159,7 @@ def rmse(y_true, y_pred) -> float:
     return error_sums(y_true, y_pred).rmse
 
 
-def mae(y_true, y_pred) -> float:
+def mae(y_true: ArrayLike | sp.spmatrix, y_pred: ArrayLike) -> float:
     """Mean absolute error over the stored entries of ``y_true``.
 
     Parameters and errors are those of :func:`rmse`.

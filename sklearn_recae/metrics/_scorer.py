@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from ..model_selection import holdout_row_entries
 from ..model_selection._split import _check_fraction
-from ..utils.validation import as_interactions, check_same_shape
+from ..utils.validation import check_same_shape
 from ._ranking import (
     coverage,
     hit_rate_at_k,
@@ -38,8 +38,9 @@ from ._ranking import (
     recall_at_k,
 )
 from ._regression import ErrorSums, error_sums, mae, rmse
+from ._validation import check_interaction_matrix
 
-__all__ = ["get_scorer", "make_recommender_scorer"]
+__all__ = ["get_scorer", "get_scorer_names", "make_recommender_scorer"]
 
 _PROTOCOLS = ("auto", "foldin", "holdout")
 
@@ -87,6 +88,57 @@ def _batches(rows: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
         yield rows[start : start + batch_size]
 
 
+def _iter_entry_predictions(
+    estimator, source: sp.csr_matrix, target: sp.csr_matrix, batch_size: int
+) -> Iterator[tuple[sp.csr_matrix, np.ndarray]]:
+    """Yield ``(held-out block, predictions of that block)`` pairs covering ``target``'s entries.
+
+    Row batches of ``estimator.predict``; an estimator that cannot predict a
+    subset of rows on its own (``ItemBased``) provides the hook
+    ``_iter_entry_predictions(source, target, batch_size)`` instead.
+    """
+    hook = getattr(estimator, "_iter_entry_predictions", None)
+    if hook is not None:
+        yield from hook(source, target, batch_size)
+        return
+    for rows in _batches(_rows_with_entries(target), batch_size):
+        yield target[rows], estimator.predict(source[rows])
+
+
+def _iter_recommendations(
+    estimator, source: sp.csr_matrix, rows: np.ndarray, k: int, batch_size: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(row batch, top-k items of those rows)`` over ``rows``, seen items excluded.
+
+    An estimator with the hook ``_iter_recommendations(source, rows, k,
+    batch_size)`` (``ItemBased``) provides its own; one without ``recommend``
+    (a ``Pipeline``) is ranked from ``predict``.
+    """
+    hook = getattr(estimator, "_iter_recommendations", None)
+    if hook is not None:
+        yield from hook(source, rows, k, batch_size)
+        return
+    for batch in _batches(rows, batch_size):
+        if hasattr(estimator, "recommend"):
+            yield batch, estimator.recommend(source[batch], k=k, exclude_seen=True)
+        else:
+            yield batch, _top_k_from_predict(estimator, source[batch], k)
+
+
+def _top_k_from_predict(estimator, X: sp.csr_matrix, k: int) -> np.ndarray:
+    """Top-k unseen items of each row of ``X`` from ``estimator.predict``, best first."""
+    scores = np.array(estimator.predict(X), dtype=np.float64)
+    if scores.shape != X.shape:
+        raise ValueError(
+            f"{type(estimator).__name__}.predict returned shape {scores.shape} for X of shape "
+            f"{X.shape}; a ranking scorer needs one score per item."
+        )
+    scores[np.repeat(np.arange(X.shape[0]), np.diff(X.indptr)), X.indices] = -np.inf
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(top, order, axis=1)
+
+
 class _RecommenderScorer:
     """``scorer(estimator, X, y=None) -> float``; made by :func:`make_recommender_scorer`."""
 
@@ -111,8 +163,12 @@ class _RecommenderScorer:
         return float(self.sign * score)
 
     def _protocol_data(self, X, y) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """Return ``(input rows, held-out entries)`` for the scorer's protocol."""
-        X = as_interactions(X)
+        """Return ``(input rows, held-out entries)`` for the scorer's protocol.
+
+        ``X`` and ``y`` are validated by name (2-d, real, finite after the
+        float32 cast; see :func:`._validation.check_interaction_matrix`).
+        """
+        X = check_interaction_matrix(X, "X")
         protocol = self.protocol
         if protocol == "auto":
             protocol = "foldin" if y is None else "holdout"
@@ -131,22 +187,27 @@ class _RecommenderScorer:
                 "X's shape, but y is None: call scorer(estimator, X, y), e.g. through "
                 "GridSearchCV(..., cv=PredefinedEntrySplit()).fit(X_train, X_valid)."
             )
-        y = as_interactions(y)
+        y = check_interaction_matrix(y, "y")
         check_same_shape(X, y, names=("X", "y"))
+        if y.nnz == 0 and _METRICS[self.metric].kind != "catalogue":
+            raise ValueError(
+                f"y has no stored (held-out) entry: there is nothing to score {self.metric!r} "
+                "on (zeros of y are unobserved)."
+            )
         return X, y
 
     def _score_ratings(self, estimator, source, target) -> float:
         sums = ErrorSums()
-        for rows in _batches(_rows_with_entries(target), self.batch_size):
-            sums = sums + error_sums(target[rows], estimator.predict(source[rows]))
+        for y_block, y_pred in _iter_entry_predictions(estimator, source, target, self.batch_size):
+            sums = sums + error_sums(y_block, y_pred)
         return getattr(sums, self.metric)  # ErrorSums.rmse or ErrorSums.mae
 
     def _score_rankings(self, estimator, source, target) -> float:
         metric = _METRICS[self.metric].func
         total, count = 0.0, 0
-        for rows in _batches(_rows_with_entries(target), self.batch_size):
-            y_rec = estimator.recommend(source[rows], k=self.k, exclude_seen=True)
-            values = metric(target[rows], y_rec, k=self.k, average=False)
+        rows = _rows_with_entries(target)
+        for batch, y_rec in _iter_recommendations(estimator, source, rows, self.k, self.batch_size):
+            values = metric(target[batch], y_rec, k=self.k, average=False)
             total += float(np.nansum(values))
             count += int(np.count_nonzero(~np.isnan(values)))
         if count == 0:
@@ -155,8 +216,9 @@ class _RecommenderScorer:
 
     def _score_coverage(self, estimator, source, target) -> float:
         recommended = np.zeros(source.shape[1], dtype=bool)
-        for rows in _batches(np.arange(source.shape[0]), self.batch_size):
-            recommended[estimator.recommend(source[rows], k=self.k, exclude_seen=True)] = True
+        rows = np.arange(source.shape[0])
+        for _, y_rec in _iter_recommendations(estimator, source, rows, self.k, self.batch_size):
+            recommended[y_rec] = True
         return float(recommended.mean())
 
     def __repr__(self) -> str:
@@ -266,23 +328,74 @@ batch_size=1000, random_state=0, greater_is_better=True)
     return _RecommenderScorer(name, k, protocol, holdout_fraction, batch_size, random_state, sign)
 
 
-_VALID_NAMES = ["neg_rmse", "neg_mae"] + [
-    f"{name}@<k>" for name, spec in _METRICS.items() if spec.kind != "rating"
-]
+_NEG_NAMES = ("neg_mae", "neg_rmse")
+_AT_K_METRICS = tuple(sorted(name for name, spec in _METRICS.items() if spec.kind != "rating"))
+#: Cut-offs listed by :func:`get_scorer_names` (any positive ``k`` is accepted):
+#: common ones, covering Mult-VAE's Recall@20, Recall@50 and NDCG@100.
+_LISTED_KS = (5, 10, 20, 50, 100)
+
+
+def get_scorer_names() -> list[str]:
+    """Names accepted by :func:`get_scorer`, with common cut-offs for the ``@k`` form.
+
+    ``"neg_rmse"`` and ``"neg_mae"`` are complete. The ranking and catalogue
+    scorers are ``"<metric>@<k>"`` for any positive integer ``k``, which
+    cannot be listed exhaustively: each is listed at ``k`` in 5, 10, 20, 50
+    and 100, so every listed name is valid, but ``"recall@7"`` is valid too.
+    The list is sorted by metric name, then by ``k`` (numerically).
+
+    Returns
+    -------
+    names : list of str
+
+    See Also
+    --------
+    get_scorer : the scorer of a name.
+
+    Examples
+    --------
+    >>> from sklearn_recae.metrics import get_scorer_names
+    >>> names = get_scorer_names()
+    >>> names[:6]
+    ['coverage@5', 'coverage@10', 'coverage@20', 'coverage@50', 'coverage@100', 'hit_rate@5']
+    >>> [name for name in names if not name[-1].isdigit()]
+    ['neg_mae', 'neg_rmse']
+    >>> len(names), "ndcg@100" in names
+    (32, True)
+    """
+    names = [(name, 0) for name in _NEG_NAMES]
+    names += [(name, k) for name in _AT_K_METRICS for k in _LISTED_KS]
+    return [name if k == 0 else f"{name}@{k}" for name, k in sorted(names)]
+
+
+def _unknown_scorer_message(scoring) -> str:
+    return (
+        f"Unknown scorer {scoring!r}. Valid names: 'neg_rmse', 'neg_mae', or "
+        f"'<metric>@<k>' with <metric> one of {', '.join(_AT_K_METRICS)} and <k> a "
+        f"positive integer (e.g. 'recall@20'); get_scorer_names() lists "
+        f"{', '.join(get_scorer_names())}."
+    )
 
 
 def get_scorer(scoring: str | Callable, **kwargs) -> Callable:
     """Return the scorer of a name such as ``"neg_rmse"`` or ``"recall@20"``.
+
+    scikit-learn's ``GridSearchCV(scoring="neg_rmse")`` does not know this
+    package's names and raises: pass ``scoring=get_scorer("neg_rmse")``, or a
+    dict of scorers such as ``{"rmse": get_scorer("neg_rmse"), "ndcg":
+    get_scorer("ndcg@10")}`` with ``refit="rmse"``.
 
     Parameters
     ----------
     scoring : str or callable
         ``"neg_rmse"``, ``"neg_mae"``, or ``"<metric>@<k>"`` with metric one of
         ``recall``, ``precision``, ``hit_rate``, ``ndcg``, ``map``,
-        ``coverage`` and ``k`` a positive integer. A callable is returned as is.
+        ``coverage`` and ``k`` a positive integer (see
+        :func:`get_scorer_names`). A callable is returned as is.
     **kwargs
         Passed to :func:`make_recommender_scorer` (``protocol``,
-        ``holdout_fraction``, ``batch_size``, ``random_state``).
+        ``holdout_fraction``, ``batch_size``, ``random_state``,
+        ``greater_is_better``); only with a name.
 
     Returns
     -------
@@ -291,8 +404,15 @@ def get_scorer(scoring: str | Callable, **kwargs) -> Callable:
 
     Raises
     ------
+    TypeError
+        If ``scoring`` is neither a str nor a callable, or ``kwargs`` are given
+        with a callable or hold ``metric`` or ``k`` (set by the name).
     ValueError
         For an unknown name; the message lists the valid ones.
+
+    See Also
+    --------
+    get_scorer_names : the valid names.
 
     Examples
     --------
@@ -302,14 +422,25 @@ def get_scorer(scoring: str | Callable, **kwargs) -> Callable:
 batch_size=1000, random_state=0, greater_is_better=True)
     """
     if callable(scoring):
+        if kwargs:
+            raise TypeError(
+                f"get_scorer returns a callable scoring as is; the keyword arguments "
+                f"{sorted(kwargs)} only apply to a scorer name such as 'recall@20'."
+            )
         return scoring
-    if scoring in ("neg_rmse", "neg_mae"):
+    if not isinstance(scoring, str):
+        raise TypeError(
+            f"scoring must be a scorer name (str) or a callable, got {type(scoring).__name__}."
+        )
+    fixed = sorted({"metric", "k"} & set(kwargs))
+    if fixed:
+        raise TypeError(
+            f"get_scorer takes the metric and k from the name (e.g. 'recall@20'), not from "
+            f"the keyword arguments {fixed}."
+        )
+    if scoring in _NEG_NAMES:
         return make_recommender_scorer(scoring[len("neg_") :], **kwargs)
-    name, at, k = str(scoring).partition("@")
-    ranking = name in _METRICS and _METRICS[name].kind != "rating"
-    if at and ranking and k.isdecimal() and int(k) >= 1:
+    name, at, k = scoring.partition("@")
+    if at and name in _AT_K_METRICS and k.isascii() and k.isdigit() and int(k) >= 1:
         return make_recommender_scorer(name, k=int(k), **kwargs)
-    raise ValueError(
-        f"Unknown scorer {scoring!r}. Valid names: {', '.join(_VALID_NAMES)} "
-        "(k a positive integer, e.g. 'recall@20')."
-    )
+    raise ValueError(_unknown_scorer_message(scoring))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,7 +19,11 @@ __all__ = [
 ]
 
 
-def as_interactions(X, *, dtype=np.float32, copy: bool = False) -> sp.csr_matrix:
+#: A fitted matrix this tall and narrow is more likely a long table of ratings.
+_LONG_FORMAT_MAX_COLUMNS, _LONG_FORMAT_MIN_ROWS = 4, 1000
+
+
+def as_interactions(X, *, dtype=np.float32, copy: bool = False, name: str = "X") -> sp.csr_matrix:
     """Return ``X`` as a canonical CSR interaction matrix.
 
     The result is a ``scipy.sparse.csr_matrix`` of ``dtype`` whose stored
@@ -34,15 +39,34 @@ def as_interactions(X, *, dtype=np.float32, copy: bool = False) -> sp.csr_matrix
         Dtype of the returned matrix.
     copy : bool, default=False
         Always return a new matrix, even if ``X`` is already canonical.
+    name : str, default="X"
+        The argument's name in error messages.
 
     Returns
     -------
     X : scipy.sparse.csr_matrix of shape (n_rows, n_items)
+
+    Raises
+    ------
+    TypeError
+        For complex values.
+    ValueError
+        For NaN or infinity, also where a finite value overflows ``dtype``
+        (1e39 in float32), and for input that is not 2-d.
     """
-    if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=dtype, copy=True)
-    else:
-        X = sp.csr_matrix(np.asarray(X), dtype=dtype)
+    if not sp.issparse(X):
+        X = np.asarray(X)
+    if np.iscomplexobj(X):
+        raise TypeError(f"{name} holds complex values; interactions must be real numbers.")
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be a 2-d (n_rows, n_items) matrix, got shape {X.shape}.")
+    with np.errstate(over="ignore"):
+        X = sp.csr_matrix(X, dtype=dtype, copy=True) if sp.issparse(X) else sp.csr_matrix(X, dtype=dtype)
+    if not np.isfinite(X.data).all():
+        raise ValueError(
+            f"{name} contains NaN or infinity, or a value too large for {np.dtype(dtype).name} "
+            f"(|value| > {np.finfo(dtype).max:.3g})."
+        )
     if not X.has_canonical_format:
         X.sum_duplicates()
     X.eliminate_zeros()
@@ -76,6 +100,9 @@ def check_interactions(estimator, X, *, reset: bool, dtype=np.float32) -> sp.csr
     X : scipy.sparse.csr_matrix of shape (n_rows, n_items)
         A canonical copy (see :func:`as_interactions`); ``X`` itself is unchanged.
     """
+    from ..preprocessing import check_not_long_format
+
+    check_not_long_format(X, type(estimator).__name__)
     if sp.issparse(X) and X.format not in ("csr", "csc", "coo", "lil", "dok", "bsr", "dia"):
         raise TypeError(f"Unsupported sparse format {X.format!r}.")  # pragma: no cover
     X = validate_data(
@@ -87,7 +114,21 @@ def check_interactions(estimator, X, *, reset: bool, dtype=np.float32) -> sp.csr
         reset=reset,
         accept_large_sparse=True,
     )
-    return as_interactions(X, dtype=dtype, copy=True)
+    X = as_interactions(X, dtype=dtype, copy=True)
+    if reset and X.nnz == 0:
+        raise ValueError(
+            f"X has no stored non-zero entry (shape {X.shape}): zeros are unobserved, "
+            f"so there is nothing for {type(estimator).__name__} to learn from."
+        )
+    if reset and X.shape[1] <= _LONG_FORMAT_MAX_COLUMNS and X.shape[0] >= _LONG_FORMAT_MIN_ROWS:
+        warnings.warn(
+            f"X has {X.shape[0]} rows but only {X.shape[1]} columns, read as {X.shape[1]} "
+            "items. If it is a long table of (user, item, rating) rows, turn it into the "
+            "users x items matrix with sklearn_recae.preprocessing.InteractionEncoder.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return X
 
 
 def check_k(k, n_items: int) -> int:
@@ -107,19 +148,27 @@ def check_same_shape(X, y, *, names=("X", "y")) -> None:
         )
 
 
-def check_held_out(X_held_out, shape: tuple[int, int], *, name: str = "X_valid") -> sp.csr_matrix:
-    """Validate a held-out matrix (e.g. ``fit(X, X_valid=...)``) against ``X``'s shape.
+def check_held_out(X_held_out, X: sp.csr_matrix, *, name: str = "X_valid") -> sp.csr_matrix:
+    """Validate a held-out matrix (e.g. ``fit(X, X_valid=...)``) against the training matrix.
 
     Returns a canonical CSR copy (see :func:`as_interactions`); raises
-    ``ValueError`` for another shape, NaN/inf values or no stored entry.
+    ``ValueError`` for another shape, NaN/inf values, no stored entry, or an
+    entry also stored in ``X`` (held-out entries must be disjoint from the
+    training entries, or the validation score measures memorisation), and
+    ``TypeError`` for complex values.
     """
-    X_held_out = as_interactions(X_held_out)
-    if X_held_out.shape != tuple(shape):
+    X_held_out = as_interactions(X_held_out, name=name)
+    if X_held_out.shape != X.shape:
         raise ValueError(
-            f"{name} and X must have the same shape, got {X_held_out.shape} and {tuple(shape)}."
+            f"{name} and X must have the same shape, got {X_held_out.shape} and {X.shape}."
         )
-    if not np.all(np.isfinite(X_held_out.data)):
-        raise ValueError(f"{name} contains NaN or infinity.")
     if X_held_out.nnz == 0:
         raise ValueError(f"{name} has no stored entry to validate on.")
+    overlap = X_held_out.multiply(X != 0).nnz
+    if overlap:
+        raise ValueError(
+            f"{name} shares {overlap} stored entries with X; held-out entries must be "
+            "disjoint from the training entries (split them with "
+            "sklearn_recae.model_selection.train_test_split)."
+        )
     return X_held_out

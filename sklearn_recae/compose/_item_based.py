@@ -1,0 +1,262 @@
+"""``ItemBased``: a row model fitted on the item × user matrix that speaks users × items.
+
+I-AutoRec and I-MMA, the strong variants of their papers, are row models
+fitted on ``X.T``: a sample is an item's rating vector over the users. This
+meta-estimator does the transposing once, so that everything after ``fit``
+takes and returns users × items like every other recommender: ``predict``,
+``recommend``, ``score`` and the scorers of :mod:`sklearn_recae.metrics`.
+
+Its inputs are item vectors over the users seen in fit, so it serves exactly
+those users, in that order (their observations may change, e.g. the training
+matrix plus new ratings); it cannot fold in new users. ``recommend`` over all
+users streams item blocks and keeps a running top-k per user, so its memory is
+``n_users × (k + item_batch)`` floats, never the dense users × items matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+
+from ..base import atomic_fit, check_bool
+from ..utils._sklearn import HasMethods, Interval, _fit_context, check_is_fitted
+from ..utils.validation import check_held_out, check_interactions, check_k
+
+__all__ = ["ItemBased"]
+
+
+def _item_blocks(n_items: int, batch_size: int) -> Iterator[slice]:
+    for start in range(0, n_items, batch_size):
+        yield slice(start, min(start + batch_size, n_items))
+
+
+def _mask_seen_columns_(scores: torch.Tensor, X_items: sp.csr_matrix) -> None:
+    """Set ``scores[u, i] = -inf`` where item ``i`` (a row of ``X_items``) holds user ``u``."""
+    items = np.repeat(np.arange(X_items.shape[0]), np.diff(X_items.indptr))
+    scores[torch.from_numpy(X_items.indices.astype(np.int64)), torch.from_numpy(items)] = -torch.inf
+
+
+class ItemBased(MetaEstimatorMixin, BaseEstimator):
+    """Fit a row model on the item × user matrix; predict and recommend for users.
+
+    ``fit(X)`` fits a clone of ``estimator`` on ``X.T`` (a sample is an item's
+    interactions over the users). ``predict``, ``recommend``, ``score`` and
+    the scorers of :mod:`sklearn_recae.metrics` then take and return
+    **users × items**, for the users seen in ``fit``::
+
+        i_autorec = ItemBased(AutoRec()).fit(R_train)        # I-AutoRec
+        i_autorec.recommend(R_train, k=10)                   # top-10 of every user
+        i_mma = ItemBased(MultiMetricAutoRec())               # I-MMA
+
+    **No fold-in of new users.** The inner model reads each item's vector over
+    the users seen in fit, so every call takes the full users × items matrix,
+    the same users in the same rows (their observed entries may differ from
+    fit's, e.g. the training matrix plus new ratings). Score it under the
+    entry hold-out protocol (``train_test_split``, ``PredefinedEntrySplit``),
+    not by cross-validating over users; a user-based model folds in new users.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A recommender with ``fit`` and ``predict`` (e.g.
+        :class:`~sklearn_recae.autoencoder.AutoRec`), cloned at fit. Its
+        parameters tune through this one as ``estimator__<param>``.
+    batch_size : int, default=1024
+        Items per block in ``predict`` and ``recommend``; ``recommend`` holds
+        ``n_users × (k + batch_size)`` scores at a time.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted clone of ``estimator`` (its rows are the items).
+    n_users_ : int
+        Number of users (rows of ``X``) seen in fit.
+    n_features_in_ : int
+        Number of items (columns of ``X``) seen in fit.
+
+    See Also
+    --------
+    sklearn_recae.autoencoder.AutoRec : I-AutoRec is ``ItemBased(AutoRec())``.
+    sklearn_recae.ensemble.MultiMetricAutoRec : I-MMA is ``ItemBased(MultiMetricAutoRec())``.
+
+    Examples
+    --------
+    >>> from sklearn_recae.autoencoder import AutoRec
+    >>> from sklearn_recae.compose import ItemBased
+    >>> from sklearn_recae.datasets import make_interactions
+    >>> X = make_interactions(50, 30, density=0.3, random_state=0)
+    >>> model = ItemBased(AutoRec(hidden_units=8, max_epochs=3, random_state=0)).fit(X)
+    >>> model.predict(X).shape, model.recommend(X, k=5).shape
+    ((50, 30), (50, 5))
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, estimator, *, batch_size: int = 1024) -> None:
+        self.estimator = estimator
+        self.batch_size = batch_size
+
+    @atomic_fit
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, *, X_valid=None):
+        """Fit a clone of ``estimator`` on the item × user matrix ``X.T``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_users, n_items)
+            Interactions; zeros (stored or not) are unobserved. Not modified.
+        y : None
+            Ignored; accepted for Pipeline and GridSearchCV compatibility.
+        X_valid : {array-like, sparse matrix} of shape (n_users, n_items), default=None
+            Held-out entries, passed transposed to the inner estimator's
+            ``fit(X.T, X_valid=X_valid.T)`` (entry hold-out protocol).
+
+        Returns
+        -------
+        self : ItemBased
+        """
+        X = check_interactions(self, X, reset=True)
+        fit_params = {}
+        if X_valid is not None:
+            fit_params["X_valid"] = check_held_out(X_valid, X).T.tocsr()
+        self.estimator_ = clone(self.estimator).fit(X.T.tocsr(), **fit_params)
+        self.n_users_ = X.shape[0]
+        return self
+
+    def _check_users(self, X) -> sp.csr_matrix:
+        """Validate ``X`` and return it as an item × user CSR matrix."""
+        check_is_fitted(self)
+        X = check_interactions(self, X, reset=False)
+        if X.shape[0] != self.n_users_:
+            raise ValueError(
+                f"X has {X.shape[0]} rows, but this ItemBased model was fitted on "
+                f"{self.n_users_} users. An item-based model reads each item's vector over "
+                "the users seen in fit, so it cannot fold in new users, nor take a subset "
+                "or another order of them: pass the full users x items matrix (the entry "
+                "hold-out protocol: train_test_split, PredefinedEntrySplit), or use the "
+                "user-based estimator itself to fold in new users."
+            )
+        return X.T.tocsr()
+
+    def _item_scores(self, X_items: sp.csr_matrix, items: slice) -> np.ndarray:
+        """The inner model's scores of a block of items: an (n_items_block, n_users) array."""
+        return np.asarray(self.estimator_.predict(X_items[items]), dtype=np.float32)
+
+    def predict(self, X) -> np.ndarray:
+        """Predict every user's score of every item.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_users, n_items)
+            Observed interactions of the users seen in fit, in the same rows.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_users, n_items), dtype float32
+        """
+        X_items = self._check_users(X)
+        out = np.empty((X_items.shape[1], X_items.shape[0]), dtype=np.float32)
+        for items in _item_blocks(X_items.shape[0], self.batch_size):
+            out[:, items] = self._item_scores(X_items, items).T
+        return out
+
+    def recommend(
+        self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Return the ``k`` best items of every user, best first.
+
+        Item blocks are scored one at a time and merged into a running top-k
+        per user: memory is ``n_users × (k + batch_size)`` scores.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_users, n_items)
+            Observed interactions of the users seen in fit, in the same rows.
+        k : int, default=10
+            Length of each list, ``1 <= k <= n_items``.
+        exclude_seen : bool, default=True
+            Leave out the items each user has already interacted with (a user
+            with fewer than ``k`` unseen items ends the list with seen ones).
+        return_scores : bool, default=False
+            Also return the score of each recommended item.
+
+        Returns
+        -------
+        items : ndarray of shape (n_users, k), dtype int64
+        scores : ndarray of shape (n_users, k), dtype float32
+            Only with ``return_scores`` (``-inf`` for seen items filling a short list).
+        """
+        exclude_seen = check_bool(exclude_seen, "exclude_seen")
+        return_scores = check_bool(return_scores, "return_scores")
+        X_items = self._check_users(X)
+        k = check_k(k, self.n_features_in_)
+        n_users = X_items.shape[1]
+        top_scores = torch.full((n_users, k), -torch.inf)
+        top_items = torch.zeros((n_users, k), dtype=torch.int64)
+        for items in _item_blocks(X_items.shape[0], self.batch_size):
+            block = torch.from_numpy(np.ascontiguousarray(self._item_scores(X_items, items).T))
+            if exclude_seen:
+                _mask_seen_columns_(block, X_items[items])
+            candidates = torch.cat([top_scores, block], dim=1)
+            ids = torch.cat([top_items, torch.arange(items.start, items.stop).expand(n_users, -1)], 1)
+            best = torch.topk(candidates, k, dim=1)
+            top_scores, top_items = best.values, torch.gather(ids, 1, best.indices)
+        items_out = top_items.numpy()
+        return (items_out, top_scores.numpy()) if return_scores else items_out
+
+    def score(self, X, y=None) -> float:
+        """The inner estimator's default metric, computed per user (see ``RecommenderMixin.score``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_users, n_items)
+            Observed interactions the model predicts from.
+        y : {array-like, sparse matrix} of shape (n_users, n_items), default=None
+            Held-out entries to score (entry hold-out protocol); without it a
+            seeded 20% of each user's entries is hidden and scored.
+
+        Returns
+        -------
+        score : float
+        """
+        from ..metrics import get_scorer
+
+        self._check_users(X)
+        default = getattr(self.estimator_, "_default_scorer", None)
+        scorer = default() if default is not None else get_scorer("neg_rmse")
+        return scorer(self, X, y)
+
+    # Hooks of sklearn_recae.metrics' scorers: a user's scores need every user's column.
+    def _iter_entry_predictions(
+        self, X, y: sp.csr_matrix, batch_size: int
+    ) -> Iterator[tuple[sp.csr_matrix, np.ndarray]]:
+        """Yield ``(held-out block, predictions)`` covering ``y``'s entries, by item blocks."""
+        X_items, y_items = self._check_users(X), y.T.tocsr()
+        with_entries = np.flatnonzero(np.diff(y_items.indptr))
+        for start in range(0, with_entries.size, batch_size):
+            items = with_entries[start : start + batch_size]
+            scores = np.asarray(self.estimator_.predict(X_items[items]), dtype=np.float32)
+            yield y_items[items], scores
+
+    def _iter_recommendations(
+        self, X, rows: np.ndarray, k: int, batch_size: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(rows, top-k of those rows)``: one streaming pass over all users."""
+        recommended = self.recommend(X, k=k, exclude_seen=True)
+        for start in range(0, rows.size, batch_size):
+            batch = rows[start : start + batch_size]
+            yield batch, recommended[batch]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = False
+        return tags

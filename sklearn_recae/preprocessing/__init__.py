@@ -1,0 +1,12 @@
+"""From long-format interaction tables to the interaction matrix, and back.
+
+- :class:`InteractionEncoder`: a pandas DataFrame of (user, item, rating)
+  rows to the users × items CSR matrix every estimator takes, the matrix back
+  to a long table, and ``recommend``'s item indices to item ids.
+- :func:`check_not_long_format`: the check that refuses a long table passed
+  as ``X`` and points to the encoder.
+"""
+
+from ._interactions import InteractionEncoder, check_not_long_format
+
+__all__ = ["InteractionEncoder", "check_not_long_format"]
