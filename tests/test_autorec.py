@@ -194,3 +194,27 @@ def test_cuda_training_and_pickle_round_trip(ratings):
     )
     scores = model.predict(X_train)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X_train), scores)
+
+
+def test_random_state_none_draws_a_new_validation_split(ratings):
+    X_train, _ = ratings
+    seeds = {AutoRec(random_state=None)._validation_split(X_train, None).random_state
+             for _ in range(5)}
+    assert len(seeds) > 1
+    seeded = {AutoRec(random_state=3)._validation_split(X_train, None).random_state
+              for _ in range(3)}
+    assert len(seeded) == 1
+
+
+def test_validation_fraction_that_leaves_nothing_to_train_on_is_refused(ratings):
+    X_train, _ = ratings
+    with pytest.raises(ValueError, match="validation_fraction=0.999999 holds out .* leaves none"):
+        AutoRec(validation_fraction=0.999999).fit(X_train)
+
+
+def test_divergence_stops_with_a_clear_error(ratings):
+    X_train, _ = ratings
+    model = AutoRec(lr=1e6, max_epochs=5, **{k: v for k, v in FAST.items() if k != "lr"})
+    with pytest.raises(FloatingPointError, match="diverged|became"):
+        model.fit(X_train)
+    assert not hasattr(model, "net_")

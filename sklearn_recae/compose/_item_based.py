@@ -59,6 +59,8 @@ class ItemBased(MetaEstimatorMixin, BaseEstimator):
     fit's, e.g. the training matrix plus new ratings). Score it under the
     entry hold-out protocol (``train_test_split``, ``PredefinedEntrySplit``),
     not by cross-validating over users; a user-based model folds in new users.
+    A matrix of another row count is refused; one with the same row count but
+    other users (e.g. an equal-sized fold of ``KFold``) cannot be told apart.
 
     Parameters
     ----------
@@ -199,16 +201,19 @@ class ItemBased(MetaEstimatorMixin, BaseEstimator):
         X_items = self._check_users(X)
         k = check_k(k, self.n_features_in_)
         n_users = X_items.shape[1]
-        top_scores = torch.full((n_users, k), -torch.inf)
-        top_items = torch.zeros((n_users, k), dtype=torch.int64)
+        top_scores = torch.empty((n_users, 0))
+        top_items = torch.empty((n_users, 0), dtype=torch.int64)
         for items in _item_blocks(X_items.shape[0], self.batch_size):
             block = torch.from_numpy(np.ascontiguousarray(self._item_scores(X_items, items).T))
             if exclude_seen:
                 _mask_seen_columns_(block, X_items[items])
-            candidates = torch.cat([top_scores, block], dim=1)
-            ids = torch.cat([top_items, torch.arange(items.start, items.stop).expand(n_users, -1)], 1)
-            best = torch.topk(candidates, k, dim=1)
-            top_scores, top_items = best.values, torch.gather(ids, 1, best.indices)
+            top_scores = torch.cat([top_scores, block], dim=1)
+            top_items = torch.cat(
+                [top_items, torch.arange(items.start, items.stop).expand(n_users, -1)], dim=1
+            )
+            if top_scores.shape[1] > k or items.stop == X_items.shape[0]:  # keep the best k
+                best = torch.topk(top_scores, k, dim=1)
+                top_scores, top_items = best.values, torch.gather(top_items, 1, best.indices)
         items_out = top_items.numpy()
         return (items_out, top_scores.numpy()) if return_scores else items_out
 
