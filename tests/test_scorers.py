@@ -19,6 +19,8 @@ from sklearn_recae.metrics import (
     get_scorer_names,
     make_recommender_scorer,
     ndcg_at_k,
+    novelty_weighted_map_at_k,
+    popularity_tail_shares,
     recall_at_k,
     rmse,
 )
@@ -213,8 +215,9 @@ def test_make_scorer_errors(kwargs, error, match):
 def test_get_scorer_unknown_names(name):
     valid = (
         r"Unknown scorer .*Valid names: 'neg_rmse', 'neg_mae', or '<metric>@<k>' with "
-        r"<metric> one of coverage, hit_rate, map, ndcg, precision, recall .*"
-        r"get_scorer_names\(\) lists coverage@5, .*, recall@100\."
+        r"<metric> one of coverage, hit_rate, long_tail_share, map, medium_tail_share, ndcg, "
+        r"novelty_map, precision, recall, short_tail_share .*"
+        r"get_scorer_names\(\) lists coverage@5, .*, short_tail_share@100\."
     )
     with pytest.raises(ValueError, match=valid):
         get_scorer(name)
@@ -391,7 +394,7 @@ def test_get_scorer_names():
     names = get_scorer_names()
     assert names[:2] == ["coverage@5", "coverage@10"]
     assert {"neg_rmse", "neg_mae", "recall@20", "ndcg@100", "map@50"} <= set(names)
-    assert len(names) == len(set(names)) == 2 + 6 * 5
+    assert len(names) == len(set(names)) == 2 + 10 * 5
     # sorted by metric, then k numerically
     keys = [(n.partition("@")[0], int(n.partition("@")[2] or 0)) for n in names]
     assert keys == sorted(keys)
@@ -433,3 +436,169 @@ def test_grid_search_autorec_with_package_scorers():
     assert multi.best_params_ == single.best_params_
     assert multi.best_score_ == pytest.approx(single.best_score_)
     assert multi.best_estimator_.predict(X[:3]).shape == (3, 20)
+
+
+# ---------------------------------------------------------------- popularity scorers
+# novelty_map@k and short/medium/long_tail_share@k count the item popularity in the
+# source matrix the estimator recommends from (X under hold-out, the visible part of X
+# under fold-in), plus one; each must equal the metric function applied by hand.
+
+POPULARITY_NAMES = ["novelty_map", "short_tail_share", "medium_tail_share", "long_tail_share"]
+TAILS = {"short_tail_share": "short", "medium_tail_share": "medium", "long_tail_share": "long"}
+
+
+def _source_popularity(source) -> np.ndarray:
+    return np.bincount(as_interactions(source).indices, minlength=source.shape[1]) + 1.0
+
+
+@pytest.fixture
+def wide_ratings():
+    """80 x 1300 matrix (enough items for the 200 / 1000 tails), 5 to 60 entries a row."""
+    rng = np.random.RandomState(0)
+    # skewed item popularity, so the popularity ranking is far from the index order
+    weights = rng.permutation(1.0 / np.arange(1, 1301) ** 0.8)
+    rows, cols = [], []
+    for row in range(80):
+        items = rng.choice(1300, size=rng.randint(5, 61), replace=False, p=weights / weights.sum())
+        rows += [row] * items.size
+        cols += list(items)
+    values = rng.randint(1, 6, size=len(rows)).astype(float)
+    return sp.csr_matrix((values, (rows, cols)), shape=(80, 1300))
+
+
+def test_holdout_novelty_map_hand_computed(entry_split):
+    # X_train counts [3, 1, 1, 0, 0] + 1 = [4, 2, 2, 1, 1], total 10
+    # hits: row 0 item 3 at rank 2 (1 held-out), row 1 none, row 2 item 1 at rank 1 (2 held-out)
+    # item 3 is absent from X_train: the add-one keeps its novelty -ln(1/10) finite
+    X_train, y = entry_split
+    est = FakeRecommender().fit(X_train)
+    expected = (0.5 * math.log(10) / 1 + 0 + 1.0 * math.log(5) / 2) / 3
+    assert get_scorer("novelty_map@2")(est, X_train, y) == pytest.approx(expected)
+    by_hand = novelty_weighted_map_at_k(
+        y, est.recommend(X_train, k=2), np.array([4.0, 2, 2, 1, 1]), k=2
+    )
+    assert by_hand == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("k", [3, 20])
+def test_holdout_popularity_scorers_equal_metric_functions(wide_ratings, reverse, k):
+    X_train, y = holdout_row_entries(wide_ratings, 0.3, random_state=2)
+    est = FakeRecommender(reverse=reverse).fit(X_train)
+    popularity = _source_popularity(X_train)
+    rows = np.flatnonzero(np.diff(y.indptr))
+    novelty = novelty_weighted_map_at_k(y[rows], est.recommend(X_train[rows], k=k), popularity)
+    assert get_scorer(f"novelty_map@{k}")(est, X_train, y) == pytest.approx(novelty)
+    shares = popularity_tail_shares(est.recommend(X_train, k=k), popularity)
+    # the add-one does not change the tails
+    assert shares == popularity_tail_shares(est.recommend(X_train, k=k), popularity - 1)
+    for name, tail in TAILS.items():
+        assert get_scorer(f"{name}@{k}")(est, X_train, y) == pytest.approx(shares[tail])
+    # popularity-ordered lists stay in the short tail; reversed ones leave it (the many
+    # items of count 0 are ranked by index, so the lowest of them are medium tail)
+    assert shares["short"] == (0.0 if reverse else 1.0)
+
+
+@pytest.mark.parametrize("k", [20, 100])
+def test_foldin_popularity_scorers_equal_metric_functions(wide_ratings, k):
+    # the estimator's own ranking (popularity in its training data) differs from the
+    # scorer's popularity (counts in the visible part of X): fit on other rows
+    est = FakeRecommender().fit(wide_ratings[40:])
+    X = wide_ratings[:40]
+    visible, hidden = holdout_row_entries(X, 0.25, random_state=5)
+    popularity = _source_popularity(visible)
+    rows = np.flatnonzero(np.diff(hidden.indptr))
+    novelty = novelty_weighted_map_at_k(hidden[rows], est.recommend(visible[rows], k=k), popularity)
+    scorer = make_recommender_scorer("novelty_map", k=k, holdout_fraction=0.25, random_state=5)
+    assert scorer(est, X) == pytest.approx(novelty)
+    shares = popularity_tail_shares(est.recommend(visible, k=k), popularity)
+    assert 0 < shares["short"] < 1  # a non-trivial split over the tails (k=100: all three)
+    for name, tail in TAILS.items():
+        scorer = make_recommender_scorer(name, k=k, holdout_fraction=0.25, random_state=5)
+        assert scorer(est, X) == pytest.approx(shares[tail])
+    # default fold-in (20% hidden, seed 0) through get_scorer
+    visible, hidden = holdout_row_entries(X, 0.2, random_state=0)
+    shares = popularity_tail_shares(est.recommend(visible, k=k), _source_popularity(visible))
+    assert get_scorer(f"long_tail_share@{k}")(est, X) == pytest.approx(shares["long"])
+
+
+def test_popularity_scorers_with_autorec(wide_ratings):
+    X_train, y = holdout_row_entries(wide_ratings, 0.3, random_state=0)
+    est = AutoRec(hidden_units=8, max_epochs=2, early_stopping=False, device="cpu",
+                  random_state=0).fit(X_train)
+    y_rec = est.recommend(X_train, k=50)
+    popularity = _source_popularity(X_train)
+    rows = np.flatnonzero(np.diff(y.indptr))
+    expected = novelty_weighted_map_at_k(y[rows], y_rec[rows], popularity)
+    assert get_scorer("novelty_map@50", batch_size=16)(est, X_train, y) == pytest.approx(expected)
+    shares = popularity_tail_shares(y_rec, popularity)
+    got = {tail: get_scorer(f"{name}@50")(est, X_train, y) for name, tail in TAILS.items()}
+    assert got == pytest.approx(shares)
+    assert sum(got.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", POPULARITY_NAMES)
+def test_popularity_scorers_do_not_depend_on_batch_size(wide_ratings, name):
+    X_train, y = holdout_row_entries(wide_ratings, 0.3, random_state=1)
+    est = FakeRecommender(reverse=True).fit(wide_ratings[::2])
+    full = get_scorer(f"{name}@10", batch_size=1000)(est, X_train, y)
+    est.calls_.clear()
+    assert get_scorer(f"{name}@10", batch_size=7)(est, X_train, y) == pytest.approx(full)
+    assert max(est.calls_) <= 7 and len(est.calls_) > 1
+
+
+def test_popularity_scorers_names_functions_and_errors():
+    names = get_scorer_names()
+    for name in POPULARITY_NAMES:
+        assert [f"{name}@{k}" for k in (5, 10, 20, 50, 100)] == [
+            n for n in names if n.partition("@")[0] == name
+        ]
+        scorer = get_scorer(f"{name}@100")
+        assert (scorer.metric, scorer.k, scorer.sign) == (name, 100, 1)
+        with pytest.raises(ValueError, match="needs a cut-off k"):
+            make_recommender_scorer(name)
+    assert repr(make_recommender_scorer(novelty_weighted_map_at_k, k=10)) == repr(
+        get_scorer("novelty_map@10")
+    )
+    # popularity_tail_shares returns three values: the scorer must name one
+    with pytest.raises(ValueError, match="name the one to score: 'short_tail_share'"):
+        make_recommender_scorer(popularity_tail_shares, k=10)
+    assert get_scorer("short_tail_share@10", greater_is_better=False).sign == -1
+
+
+def test_popularity_scorers_pickle_and_grid_search(wide_ratings):
+    est = FakeRecommender().fit(wide_ratings)
+    for name in POPULARITY_NAMES:
+        scorer = get_scorer(f"{name}@10")
+        clone = pickle.loads(pickle.dumps(scorer))
+        assert repr(clone) == repr(scorer)
+        assert clone(est, wide_ratings) == scorer(est, wide_ratings)
+    scoring = {name: get_scorer(f"{name}@10") for name in POPULARITY_NAMES}
+    # select on the lowest short-tail share (the documented greater_is_better=False)
+    scoring["least_short"] = get_scorer("short_tail_share@10", greater_is_better=False)
+    search = GridSearchCV(
+        FakeRecommender(), {"reverse": [False, True]}, cv=KFold(2), scoring=scoring,
+        refit="least_short",
+    ).fit(wide_ratings)
+    results = search.cv_results_
+    assert search.best_params_ == {"reverse": True}  # least popular first
+    np.testing.assert_allclose(results["mean_test_least_short"],
+                               -results["mean_test_short_tail_share"])
+    total = sum(results[f"mean_test_{name}"] for name in TAILS)
+    np.testing.assert_allclose(total, 1.0)
+    assert np.all(results["mean_test_novelty_map"] >= 0)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("scoring", ["novelty_map@2", "long_tail_share@2"])
+@pytest.mark.parametrize(
+    ("make_bad", "error", "match"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+@pytest.mark.parametrize("argument", ["X", "y"])
+def test_popularity_scorers_bad_X_and_y(fitted, scoring, make_bad, error, match, argument):
+    scorer = get_scorer(scoring)
+    with pytest.raises(error, match=match.format(name=argument)):
+        if argument == "X":
+            scorer(fitted, make_bad(GOOD_X), GOOD_Y)
+        else:
+            scorer(fitted, GOOD_X, make_bad(GOOD_Y))

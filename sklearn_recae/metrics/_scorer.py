@@ -34,6 +34,8 @@ from ._ranking import (
     hit_rate_at_k,
     map_at_k,
     ndcg_at_k,
+    novelty_weighted_map_at_k,
+    popularity_tail_shares,
     precision_at_k,
     recall_at_k,
 )
@@ -54,6 +56,21 @@ class _Metric:
     greater_is_better: bool
 
 
+def _short_tail_share(y_rec, item_popularity) -> float:
+    """Share of ``y_rec``'s slots in the short tail (``popularity_tail_shares(...)["short"]``)."""
+    return popularity_tail_shares(y_rec, item_popularity)["short"]
+
+
+def _medium_tail_share(y_rec, item_popularity) -> float:
+    """Share of ``y_rec``'s slots in the medium tail (``popularity_tail_shares(...)["medium"]``)."""
+    return popularity_tail_shares(y_rec, item_popularity)["medium"]
+
+
+def _long_tail_share(y_rec, item_popularity) -> float:
+    """Share of ``y_rec``'s slots in the long tail (``popularity_tail_shares(...)["long"]``)."""
+    return popularity_tail_shares(y_rec, item_popularity)["long"]
+
+
 _METRICS = {
     "rmse": _Metric("rating", rmse, False),
     "mae": _Metric("rating", mae, False),
@@ -63,6 +80,13 @@ _METRICS = {
     "ndcg": _Metric("ranking", ndcg_at_k, True),
     "map": _Metric("ranking", map_at_k, True),
     "coverage": _Metric("catalogue", coverage, True),
+    # kinds "novelty" (recommend vs y) and "tail_share" (recommend): they also need
+    # the item popularity, counted in the source matrix by _PopularityScorer
+    "novelty_map": _Metric("novelty", novelty_weighted_map_at_k, True),
+    # descriptive shares, returned as they are (greater_is_better=False to minimise one)
+    "short_tail_share": _Metric("tail_share", _short_tail_share, True),
+    "medium_tail_share": _Metric("tail_share", _medium_tail_share, True),
+    "long_tail_share": _Metric("tail_share", _long_tail_share, True),
 }
 
 
@@ -230,6 +254,69 @@ class _RecommenderScorer:
         )
 
 
+def _source_item_popularity(source: sp.csr_matrix) -> np.ndarray:
+    """Item popularity of the popularity metrics: stored entries of each column of ``source``, + 1.
+
+    ``source`` is the matrix the estimator predicts from (the visible part under
+    fold-in, ``X`` under hold-out). The add-one keeps the novelty ``-ln nu(i)``
+    finite for an item absent from ``source`` (e.g. rated only in hidden
+    entries); it does not change the popularity ranking of the tail shares.
+    """
+    return np.bincount(source.indices, minlength=source.shape[1]).astype(np.float64) + 1.0
+
+
+def _score_novelty_map(estimator, source, target, popularity, k, batch_size) -> float:
+    """Mean novelty-weighted AP@k over the rows with a held-out entry, accumulated by batch."""
+    total, count = 0.0, 0
+    rows = _rows_with_entries(target)
+    for batch, y_rec in _iter_recommendations(estimator, source, rows, k, batch_size):
+        values = novelty_weighted_map_at_k(target[batch], y_rec, popularity, k=k, average=False)
+        total += float(np.nansum(values))
+        count += int(np.count_nonzero(~np.isnan(values)))
+    if count == 0:
+        raise ValueError("No row has a held-out entry; the ranking metric is undefined.")
+    return total / count
+
+
+def _score_tail_share(estimator, source, popularity, share, k, batch_size) -> float:
+    """Share of the top-k slots of all rows of ``source`` in one popularity tail.
+
+    ``share(y_rec, popularity)`` is the share of a batch's slots; it is turned
+    back into a slot count so that the result does not depend on ``batch_size``.
+    """
+    in_tail, slots = 0, 0
+    rows = np.arange(source.shape[0])
+    for _, y_rec in _iter_recommendations(estimator, source, rows, k, batch_size):
+        n = int(np.size(y_rec))
+        in_tail += round(share(y_rec, popularity) * n)
+        slots += n
+    return in_tail / slots if slots else float("nan")
+
+
+class _PopularityScorer(_RecommenderScorer):
+    """Scorer of the metrics that need item popularity (``novelty_map``, ``*_tail_share``).
+
+    The popularity is counted in the source matrix of each call (see
+    :func:`_source_item_popularity`); protocols, batching and ``repr`` are
+    those of :class:`_RecommenderScorer`.
+    """
+
+    def __call__(self, estimator, X, y=None) -> float:
+        """Score ``estimator`` on ``X`` (fold-in) or on the entries of ``y`` (hold-out)."""
+        source, target = self._protocol_data(X, y)
+        popularity = _source_item_popularity(source)
+        spec = _METRICS[self.metric]
+        if spec.kind == "novelty":
+            score = _score_novelty_map(
+                estimator, source, target, popularity, self.k, self.batch_size
+            )
+        else:
+            score = _score_tail_share(
+                estimator, source, popularity, spec.func, self.k, self.batch_size
+            )
+        return float(self.sign * score)
+
+
 def _check_positive_int(value, name: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}.")
@@ -267,13 +354,30 @@ def make_recommender_scorer(
     ----------
     metric : str or callable
         ``"rmse"``, ``"mae"`` (from ``estimator.predict``), ``"recall"``,
-        ``"precision"``, ``"hit_rate"``, ``"ndcg"``, ``"map"`` (from
-        ``estimator.recommend`` against the held-out entries), ``"coverage"``
-        (catalogue coverage of the lists of all rows), or the matching function
-        (``rmse``, ``recall_at_k``, ``coverage``, ...).
+        ``"precision"``, ``"hit_rate"``, ``"ndcg"``, ``"map"``,
+        ``"novelty_map"`` (from ``estimator.recommend`` against the held-out
+        entries), ``"coverage"`` (catalogue coverage of the lists of all rows),
+        ``"short_tail_share"``, ``"medium_tail_share"``, ``"long_tail_share"``
+        (share of the slots of the lists of all rows that fall in a popularity
+        tail), or the matching function (``rmse``, ``recall_at_k``,
+        ``novelty_weighted_map_at_k``, ``coverage``, ...).
+        :func:`~sklearn_recae.metrics.popularity_tail_shares` returns three
+        shares: name the one to score instead.
+
+        ``novelty_map`` (:func:`~sklearn_recae.metrics.novelty_weighted_map_at_k`)
+        and the tail shares (:func:`~sklearn_recae.metrics.popularity_tail_shares`
+        with its default tails: the 200 most popular items, the next 800, the
+        rest) need each item's popularity. The scorer computes it at each call
+        as the number of stored entries of the item in the *source* matrix the
+        estimator predicts from: the visible part of ``X`` under fold-in, ``X``
+        (the training entries) under hold-out; plus one, so that an item absent
+        from the source keeps a finite novelty (the tail ranking is unchanged by
+        the add-one). The tail shares are returned as they are (a lower short-tail
+        share means less popularity bias: pass ``greater_is_better=False`` to
+        select a model on it).
     k : int, default=None
-        Length of the recommendation lists; required for ranking metrics and
-        coverage, must be None for ``rmse``/``mae``.
+        Length of the recommendation lists; required for ranking metrics,
+        coverage and the tail shares, must be None for ``rmse``/``mae``.
     protocol : {"auto", "foldin", "holdout"}, default="auto"
         ``"foldin"``: hide ``holdout_fraction`` of each row's entries of ``X``
         (rows with at least 2 entries), predict from the rest and score the
@@ -303,8 +407,9 @@ def make_recommender_scorer(
     Raises
     ------
     ValueError
-        For an unknown metric or protocol, a missing or unexpected ``k``, or an
-        out-of-range ``holdout_fraction`` or ``batch_size``.
+        For an unknown metric or protocol, a missing or unexpected ``k``, an
+        out-of-range ``holdout_fraction`` or ``batch_size``, or
+        ``popularity_tail_shares`` (name one share instead).
 
     See Also
     --------
@@ -319,13 +424,23 @@ def make_recommender_scorer(
     make_recommender_scorer('ndcg', k=100, protocol='auto', holdout_fraction=0.2, \
 batch_size=1000, random_state=0, greater_is_better=True)
     """
+    if metric is popularity_tail_shares:
+        raise ValueError(
+            "popularity_tail_shares returns three shares; name the one to score: "
+            "'short_tail_share', 'medium_tail_share' or 'long_tail_share'."
+        )
     name = _metric_name(metric)
     _check_scorer_params(name, k, protocol, holdout_fraction)
     batch_size = _check_positive_int(batch_size, "batch_size")
     if greater_is_better is None:
         greater_is_better = _METRICS[name].greater_is_better
     sign = 1 if greater_is_better else -1
-    return _RecommenderScorer(name, k, protocol, holdout_fraction, batch_size, random_state, sign)
+    scorer_class = (
+        _PopularityScorer
+        if _METRICS[name].kind in ("novelty", "tail_share")
+        else _RecommenderScorer
+    )
+    return scorer_class(name, k, protocol, holdout_fraction, batch_size, random_state, sign)
 
 
 _NEG_NAMES = ("neg_mae", "neg_rmse")
@@ -338,8 +453,10 @@ _LISTED_KS = (5, 10, 20, 50, 100)
 def get_scorer_names() -> list[str]:
     """Names accepted by :func:`get_scorer`, with common cut-offs for the ``@k`` form.
 
-    ``"neg_rmse"`` and ``"neg_mae"`` are complete. The ranking and catalogue
-    scorers are ``"<metric>@<k>"`` for any positive integer ``k``, which
+    ``"neg_rmse"`` and ``"neg_mae"`` are complete. The ranking, catalogue and
+    popularity scorers (``novelty_map``, ``short_tail_share``,
+    ``medium_tail_share``, ``long_tail_share``) are ``"<metric>@<k>"`` for any
+    positive integer ``k``, which
     cannot be listed exhaustively: each is listed at ``k`` in 5, 10, 20, 50
     and 100, so every listed name is valid, but ``"recall@7"`` is valid too.
     The list is sorted by metric name, then by ``k`` (numerically).
@@ -360,8 +477,8 @@ def get_scorer_names() -> list[str]:
     ['coverage@5', 'coverage@10', 'coverage@20', 'coverage@50', 'coverage@100', 'hit_rate@5']
     >>> [name for name in names if not name[-1].isdigit()]
     ['neg_mae', 'neg_rmse']
-    >>> len(names), "ndcg@100" in names
-    (32, True)
+    >>> len(names), "ndcg@100" in names, "novelty_map@100" in names
+    (52, True, True)
     """
     names = [(name, 0) for name in _NEG_NAMES]
     names += [(name, k) for name in _AT_K_METRICS for k in _LISTED_KS]
@@ -378,7 +495,7 @@ def _unknown_scorer_message(scoring) -> str:
 
 
 def get_scorer(scoring: str | Callable, **kwargs) -> Callable:
-    """Return the scorer of a name such as ``"neg_rmse"`` or ``"recall@20"``.
+    """Return the scorer of a name such as ``"neg_rmse"``, ``"recall@20"`` or ``"novelty_map@100"``.
 
     scikit-learn's ``GridSearchCV(scoring="neg_rmse")`` does not know this
     package's names and raises: pass ``scoring=get_scorer("neg_rmse")``, or a
@@ -390,8 +507,11 @@ def get_scorer(scoring: str | Callable, **kwargs) -> Callable:
     scoring : str or callable
         ``"neg_rmse"``, ``"neg_mae"``, or ``"<metric>@<k>"`` with metric one of
         ``recall``, ``precision``, ``hit_rate``, ``ndcg``, ``map``,
-        ``coverage`` and ``k`` a positive integer (see
-        :func:`get_scorer_names`). A callable is returned as is.
+        ``coverage``, ``novelty_map``, ``short_tail_share``,
+        ``medium_tail_share``, ``long_tail_share`` and ``k`` a positive
+        integer (see :func:`get_scorer_names`; the popularity metrics count
+        item popularity in the matrix the estimator predicts from, see
+        :func:`make_recommender_scorer`). A callable is returned as is.
     **kwargs
         Passed to :func:`make_recommender_scorer` (``protocol``,
         ``holdout_fraction``, ``batch_size``, ``random_state``,
@@ -420,6 +540,9 @@ def get_scorer(scoring: str | Callable, **kwargs) -> Callable:
     >>> get_scorer("recall@20")
     make_recommender_scorer('recall', k=20, protocol='auto', holdout_fraction=0.2, \
 batch_size=1000, random_state=0, greater_is_better=True)
+    >>> get_scorer("long_tail_share@100", protocol="holdout")
+    make_recommender_scorer('long_tail_share', k=100, protocol='holdout', \
+holdout_fraction=0.2, batch_size=1000, random_state=0, greater_is_better=True)
     """
     if callable(scoring):
         if kwargs:
