@@ -133,19 +133,37 @@ class EntryHoldoutSplit:
         Fraction of stored entries held out, in (0, 1).
     random_state : int
         Seed of the split.
+    per_row : bool, default=False
+        False: a uniform split of all entries (``train_test_split``, the
+        explicit-rating protocol). True: ``fraction`` of each row's entries
+        (``holdout_row_entries``, the implicit-feedback protocol).
     """
 
-    def __init__(self, fraction: float, random_state: int) -> None:
+    def __init__(self, fraction: float, random_state: int, per_row: bool = False) -> None:
         self.fraction = fraction
         self.random_state = random_state
+        self.per_row = per_row
 
     def __call__(self, dataset: CSRRows, y=None, **fit_params) -> tuple[CSRRows, CSRRows]:
-        from .model_selection import train_test_split
+        from .model_selection import holdout_row_entries, train_test_split
 
-        X_fit, X_valid = train_test_split(
-            dataset.X, test_size=self.fraction, random_state=self.random_state
-        )
+        if self.per_row:
+            X_fit, X_valid = holdout_row_entries(
+                dataset.X, self.fraction, random_state=self.random_state
+            )
+        else:
+            X_fit, X_valid = train_test_split(
+                dataset.X, test_size=self.fraction, random_state=self.random_state
+            )
         return FixedEntrySplit(X_valid)(CSRRows(X_fit))
+
+
+def _weight_norm(module: torch.nn.Module) -> float:
+    """L2 norm of all the parameters of ``module`` together."""
+    with torch.no_grad():
+        return float(torch.linalg.vector_norm(
+            torch.stack([torch.linalg.vector_norm(p) for p in module.parameters()])
+        ))
 
 
 class InterruptibleMixin:
@@ -188,8 +206,9 @@ class RecommenderNet(InterruptibleMixin, NeuralNet):
         n_train_rows``, so one epoch adds it once in total whatever the batch
         size, and a stochastic gradient step follows the paper's objective.
     error_sums : callable, default=None
-        ``error_sums(y_pred, y_true) -> dict[str, tensor]`` of per-batch sums,
-        recorded in the validation batches' history (see :class:`ErrorSumScoring`).
+        ``error_sums(y_pred, y_true, X) -> dict[str, tensor]`` of per-batch
+        sums (``X`` the dense input batch), recorded in the validation
+        batches' history (see :class:`ErrorSumScoring`).
     """
 
     def __init__(self, module, *args, penalty=None, error_sums=None, **kwargs) -> None:
@@ -216,9 +235,10 @@ class RecommenderNet(InterruptibleMixin, NeuralNet):
     def validation_step(self, batch, **fit_params):
         step = super().validation_step(batch, **fit_params)
         if self.error_sums is not None:
+            X = densify(to_tensor(batch[0], device=self.device))
             y_true = densify(to_tensor(batch[1], device=self.device))
             with torch.no_grad():
-                sums = self.error_sums(step["y_pred"], y_true)
+                sums = self.error_sums(step["y_pred"], y_true, X)
             for name, value in sums.items():
                 self.history.record_batch(name, float(value))
         return step
@@ -251,7 +271,9 @@ class RaiseOnDivergence(Callback):
     A batch loss that is not finite stops training at once. Explosion is a
     finite loss that grew out of all proportion: an epoch whose mean training
     loss per row exceeds ``factor`` times the loss per row of the very first
-    batch (the untrained network's) stops training too. A learning rate far
+    batch (the untrained network's) stops training too, and so does an epoch
+    that ends with the weights' norm over ``factor`` times its initial value
+    (a bounded loss, e.g. of sigmoid outputs, saturates instead of exploding). A learning rate far
     too large typically sends the loss from ~1e2 to ~1e16 in a few steps while
     clipped predictions hide it from the validation score.
 
@@ -267,6 +289,7 @@ class RaiseOnDivergence(Callback):
 
     def on_train_begin(self, net, **kwargs) -> None:
         self.initial_loss_ = None
+        self.initial_weight_norm_ = _weight_norm(net.module_)
 
     def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs) -> None:
         if not training:
@@ -286,6 +309,14 @@ class RaiseOnDivergence(Callback):
         if not rows or self.initial_loss_ is None:
             return
         per_row = sum(b["train_loss"] * b["train_batch_size"] for b in batches) / rows
+        weight_norm = _weight_norm(net.module_)
+        if weight_norm > self.factor * max(self.initial_weight_norm_, 1e-12):
+            raise FloatingPointError(
+                f"Training diverged: in epoch {len(net.history)} the norm of the weights "
+                f"reached {weight_norm:.3g}, over {self.factor:g} times their initial "
+                f"{self.initial_weight_norm_:.3g} (a bounded loss hides this). Lower the "
+                "learning rate (lr)."
+            )
         limit = self.factor * max(self.initial_loss_, 1e-12)
         if per_row > limit:
             raise FloatingPointError(
@@ -302,7 +333,8 @@ def rmse_from_sums(sse: float, count: float) -> float:
 
 
 def make_callbacks(
-    *, monitor: str | None, patience: int, verbose: int, tol: float = 1e-4
+    *, monitor: str | None, patience: int, verbose: int, tol: float = 1e-4,
+    lower_is_better: bool = True,
 ) -> list[tuple[str, Callback]]:
     """The callbacks every estimator uses: divergence guard, early stopping, progress bar."""
     callbacks: list[tuple[str, Callback]] = [("divergence_guard", RaiseOnDivergence())]
@@ -315,7 +347,7 @@ def make_callbacks(
                     patience=patience,
                     threshold=tol,
                     threshold_mode="rel",
-                    lower_is_better=True,
+                    lower_is_better=lower_is_better,
                     load_best=True,
                     sink=print if verbose else _silent,
                 ),

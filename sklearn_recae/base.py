@@ -33,6 +33,7 @@ __all__ = [
     "atomic_fit",
     "check_bool",
     "iter_row_blocks",
+    "ndcg_at_100",
     "resolve_device",
 ]
 
@@ -223,6 +224,21 @@ class RecommenderMixin:
         return get_scorer("neg_rmse")
 
 
+def ndcg_at_100(estimator, X, y=None) -> float:
+    """The default score of the ranking models: NDCG@100, or NDCG@n_items with fewer items.
+
+    With ``n_items <= 100`` every item is ranked, so NDCG@n_items is the value
+    NDCG@100 would have; ``recommend`` refuses a ``k`` above the item count.
+    The cut-off is read from ``X`` at each call, so ``ItemBased`` (whose inner
+    model's items are the users) scores its users × items input alike.
+    """
+    from .metrics import get_scorer
+
+    shape = np.shape(X)
+    n_items = shape[1] if len(shape) == 2 else 100
+    return get_scorer(f"ndcg@{max(1, min(100, n_items))}")(estimator, X, y)
+
+
 def _completed_epochs(net) -> list:
     """The history records of the epochs that ran to their end (an interrupted one did not)."""
     return [epoch for epoch in net.history if "train_loss" in epoch]
@@ -282,20 +298,28 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
                 f"{X.nnz} stored entries of X and leaves none to train on; lower it, pass "
                 "X_valid, or set early_stopping=False."
             )
-        if X.nnz * self.validation_fraction < 1 or X.nnz < 2:
+        too_few = X.nnz * self.validation_fraction < 1 or X.nnz < 2
+        if self._per_row_validation:  # rows need 2 entries to hide one
+            too_few = too_few or np.diff(X.indptr).max() < 2
+        if too_few:
             warnings.warn(
                 f"Too few entries ({X.nnz}) to hold out validation_fraction="
-                f"{self.validation_fraction}; training without early stopping.",
+                f"{self.validation_fraction}"
+                + (" of a row with at least 2" if self._per_row_validation else "")
+                + "; training without early stopping.",
                 UserWarning,
             )
             return None
         seed = self._seed()
         if seed is None:  # random_state=None: a new split each fit, like the weights
             seed = int(np.random.randint(np.iinfo(np.int32).max))
-        return EntryHoldoutSplit(self.validation_fraction, seed)
+        return EntryHoldoutSplit(self.validation_fraction, seed, per_row=self._per_row_validation)
 
-    #: History key of the per-epoch validation score (lower is better).
+    #: History key of the per-epoch validation score, and its direction.
     _validation_metric = "valid_rmse"
+    _validation_lower_is_better = True
+    #: Hold out validation entries per row (implicit feedback) instead of uniformly.
+    _per_row_validation = False
 
     def _monitor(self, train_split) -> str | None:
         """The history key early stopping watches, or None when training does not stop early."""
@@ -382,6 +406,19 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         net = self.net_
         net.module_.eval()
         return net.infer(csr_to_torch(block))
+
+    def _encode_rows(self, X, n_components: int) -> np.ndarray:
+        """``net_.module_.encode`` of every row of ``X``, in row batches (for ``transform``)."""
+        from ._skorch import csr_to_torch
+
+        X = self._check_predict_input(X)
+        module = self.net_.module_.eval()
+        out = np.empty((X.shape[0], n_components), dtype=np.float32)
+        with torch.no_grad():
+            for rows, block in iter_row_blocks(X, self._batch_rows()):
+                x = csr_to_torch(block).to(self.net_.device).to_dense()
+                out[rows] = module.encode(x).cpu().numpy()
+        return out
 
     @property
     def history_(self):

@@ -23,9 +23,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_recae.autoencoder import AutoRec
+from sklearn_recae.autoencoder import AutoRec, DenoisingAutoEncoder, MultDAE
 from sklearn_recae.compose import ItemBased
 from sklearn_recae.ensemble import MultiMetricAutoRec
+from sklearn_recae.linear import EASE, PopularityRecommender
 
 from .recommender_checks import (
     BAD_INPUTS,
@@ -49,6 +50,10 @@ ESTIMATORS = [
         _small_mma_bases(hidden_units=4, max_epochs=2, batch_size=16), random_state=0
     ),
     ItemBased(AutoRec(hidden_units=8, max_epochs=3, batch_size=16, random_state=0)),
+    DenoisingAutoEncoder(hidden_units=(8,), max_epochs=2, batch_size=16, random_state=0),
+    MultDAE(hidden_units=(8, 4), max_epochs=2, batch_size=16, random_state=0),
+    EASE(l2=10.0),
+    PopularityRecommender(),
 ]
 
 _PREDICT_IS_A_MATRIX = (
@@ -87,6 +92,10 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
         "check_methods_subset_invariance": _USERS_ARE_FEATURES,
         "check_fit_idempotent": _USERS_ARE_FEATURES,
     },
+    "DenoisingAutoEncoder": _RECOMMENDER_CHECKS,
+    "MultDAE": _RECOMMENDER_CHECKS,
+    "EASE": _RECOMMENDER_CHECKS,
+    "PopularityRecommender": _RECOMMENDER_CHECKS,
 }
 
 # Each configuration must learn the checkerboard below.
@@ -119,6 +128,23 @@ RECOMMENDERS = [
         ),
         id="ItemBased-AutoRec",
     ),
+    pytest.param(
+        Recommender(
+            lambda: DenoisingAutoEncoder(hidden_units=(16,), max_epochs=60, batch_size=16,
+                                         lr=1e-2, early_stopping=False, random_state=0),
+            explicit=False,
+        ),
+        id="DenoisingAutoEncoder",
+    ),
+    pytest.param(
+        Recommender(
+            lambda: MultDAE(hidden_units=(32, 16), max_epochs=60, batch_size=16, lr=1e-2,
+                            early_stopping=False, random_state=0),
+            explicit=False,
+        ),
+        id="MultDAE",
+    ),
+    pytest.param(Recommender(lambda: EASE(l2=10.0), explicit=False), id="EASE"),
 ]
 
 

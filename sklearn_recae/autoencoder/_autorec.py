@@ -31,12 +31,11 @@ from .._skorch import (
     OPTIMIZERS,
     RecommenderNet,
     collate_csr,
-    csr_to_torch,
     make_callbacks,
     resolve_optimizer,
     rmse_from_sums,
 )
-from ..base import TorchRecommender, atomic_fit, iter_row_blocks
+from ..base import TorchRecommender, atomic_fit
 from ..losses import MaskedLpLoss, lp_penalty, masked_squared_error_sums
 from ..nn.autorec import ACTIVATIONS, AutoRecModule
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_is_fitted
@@ -49,7 +48,7 @@ def _weight_penalty(module: torch.nn.Module, penalty: str | None, alpha: float) 
     return lp_penalty(module.weight_matrices(), penalty, alpha)
 
 
-def _clipped_error_sums(y_pred, y_true, low: float | None, high: float | None) -> dict:
+def _clipped_error_sums(y_pred, y_true, X, low: float | None, high: float | None) -> dict:
     if low is not None:
         y_pred = y_pred.clamp(low, high)
     sse, count = masked_squared_error_sums(y_pred, y_true)
@@ -329,14 +328,7 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         -------
         codes : ndarray of shape (n_rows, hidden_units), dtype float32
         """
-        X = self._check_predict_input(X)
-        module = self.net_.module_.eval()
-        out = np.empty((X.shape[0], self.hidden_units), dtype=np.float32)
-        with torch.no_grad():
-            for rows, block in iter_row_blocks(X, self._batch_rows()):
-                x = csr_to_torch(block).to(self.net_.device).to_dense()
-                out[rows] = module.encode(x).cpu().numpy()
-        return out
+        return self._encode_rows(X, self.hidden_units)
 
     @property
     def _n_features_out(self) -> int:

@@ -1,0 +1,100 @@
+"""Denoising autoencoders over implicit-feedback rows (MIL paper; Mult-DAE), no scikit-learn.
+
+``x → dropout → (L2-normalise) → encoder layers → decoder layers → scores``:
+the hidden layers mirror each other (``hidden_units=(600, 200)`` gives
+``[n, 600, 200, 600, n]``, Liang et al. 2018); the MIL paper's model is one
+hidden layer of 200 units with batch normalisation.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .autorec import make_activation
+
+__all__ = ["ACTIVATION_PAIRS", "DenoisingAutoEncoderModule", "parse_activation_pair"]
+
+_SHORT = {"lin": "identity", "sig": "sigmoid", "tanh": "tanh", "relu": "relu", "selu": "selu",
+          "elu": "elu", "swish": "swish"}
+#: Names of the hidden ("encoder") and output ("decoder") activations of a pair.
+ACTIVATION_PAIRS = sorted(f"{h}-{o}" for h in _SHORT for o in _SHORT)
+
+
+def parse_activation_pair(pair: str) -> tuple[str, str]:
+    """``"lin-sig"`` → ``("identity", "sigmoid")``: the hidden and the output activation."""
+    hidden, _, output = pair.partition("-")
+    if hidden not in _SHORT or output not in _SHORT:
+        raise ValueError(
+            f"activation must be '<hidden>-<output>' with each one of {sorted(_SHORT)}, "
+            f"e.g. 'lin-sig', got {pair!r}."
+        )
+    return _SHORT[hidden], _SHORT[output]
+
+
+class DenoisingAutoEncoderModule(nn.Module):
+    """A symmetric denoising autoencoder over a dense batch of interaction rows.
+
+    Parameters
+    ----------
+    n_items : int
+        Length of a row.
+    hidden_units : tuple of int, default=(200,)
+        Encoder layer sizes; the decoder mirrors them.
+    activation : str, default="lin-sig"
+        ``"<hidden>-<output>"``: the activation of every hidden layer and of
+        the output (see :data:`ACTIVATION_PAIRS`).
+    dropout : float, default=0.5
+        Input dropout in training mode (scaled by ``1 / (1 - dropout)``, as
+        ``torch.nn.Dropout`` and the reference implementations do).
+    normalize : bool, default=True
+        L2-normalise each input row (after dropout, as in ``dawenl/vae_cf``).
+    batch_norm : bool, default=False
+        Batch normalisation after every hidden layer's linear map.
+    """
+
+    def __init__(
+        self,
+        n_items: int,
+        hidden_units: tuple[int, ...] = (200,),
+        activation: str = "lin-sig",
+        dropout: float = 0.5,
+        normalize: bool = True,
+        batch_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        hidden, output = parse_activation_pair(activation)
+        self.input_dropout = nn.Dropout(dropout)
+        self.normalize = normalize
+        sizes = [n_items, *hidden_units]
+        self.encoder = self._stack(sizes, hidden, batch_norm, last_activation=hidden)
+        self.decoder = self._stack(sizes[::-1], hidden, batch_norm, last_activation=None)
+        self.output_activation = make_activation(output)
+
+    @staticmethod
+    def _stack(sizes, activation: str, batch_norm: bool, last_activation) -> nn.Sequential:
+        layers: list[nn.Module] = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(n_in, n_out))
+            if i < len(sizes) - 2 or last_activation is not None:
+                if batch_norm:
+                    layers.append(nn.BatchNorm1d(n_out))
+                layers.append(make_activation(activation))
+        return nn.Sequential(*layers)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The code of a dense batch (dropout only in training mode)."""
+        x = self.input_dropout(x)
+        if self.normalize:
+            x = nn.functional.normalize(x, p=2.0, dim=1)
+        return self.encoder(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Scores of every item: the output activation of the decoded code."""
+        return self.output_activation(self.decoder(self.encode(x)))
+
+    def linear_layers(self) -> list[nn.Linear]:
+        """Every linear map, encoder first (for max-norm clipping and penalties)."""
+        return [m for m in (*self.encoder, *self.decoder) if isinstance(m, nn.Linear)]
+
+

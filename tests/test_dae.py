@@ -1,0 +1,97 @@
+"""The implicit-feedback denoising autoencoder and its ranking validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_recae.autoencoder import DenoisingAutoEncoder
+from sklearn_recae.metrics import ndcg_at_k
+from sklearn_recae.model_selection import holdout_row_entries
+from sklearn_recae.nn.dae import DenoisingAutoEncoderModule, parse_activation_pair
+from sklearn_recae.nn.ranking import ndcg_sums
+
+from .recommender_checks import make_checkerboard
+
+FAST = dict(hidden_units=(16,), batch_size=16, lr=1e-2, random_state=0)
+
+
+def test_ndcg_sums_equal_the_package_metric():
+    rng = np.random.RandomState(0)
+    seen = (rng.rand(30, 20) < 0.3).astype(np.float32)
+    held_out = ((rng.rand(30, 20) < 0.2) & (seen == 0)).astype(np.float32)
+    scores = rng.randn(30, 20).astype(np.float32)
+    sums = ndcg_sums(torch.from_numpy(scores), torch.from_numpy(held_out),
+                     torch.from_numpy(seen), k=5)
+    masked = np.where(seen != 0, -np.inf, scores)
+    top = np.argsort(-masked, axis=1, kind="stable")[:, :5]
+    expected = ndcg_at_k(held_out, top, k=5, average=False)
+    assert int(sums["ndcg_count"]) == np.count_nonzero(~np.isnan(expected))
+    assert float(sums["ndcg_sum"]) == pytest.approx(np.nansum(expected), rel=1e-5)
+
+
+@pytest.mark.parametrize("pair,expected", [("lin-sig", ("identity", "sigmoid")),
+                                           ("tanh-lin", ("tanh", "identity"))])
+def test_activation_pairs(pair, expected):
+    assert parse_activation_pair(pair) == expected
+    with pytest.raises(ValueError, match="activation must be"):
+        parse_activation_pair("sigmoid")
+
+
+def test_module_layers_mirror_the_encoder():
+    module = DenoisingAutoEncoderModule(50, hidden_units=(30, 10), activation="tanh-lin",
+                                        batch_norm=False).eval()
+    shapes = [tuple(layer.weight.shape) for layer in module.linear_layers()]
+    assert shapes == [(30, 50), (10, 30), (30, 10), (50, 30)]
+    x = torch.rand(4, 50)
+    assert module(x).shape == (4, 50) and module.encode(x).shape == (4, 10)
+
+
+def test_early_stopping_records_validation_ndcg():
+    X, _ = make_checkerboard(explicit=False)
+    model = DenoisingAutoEncoder(max_epochs=40, n_iter_no_change=3, refit=False, **FAST).fit(X)
+    scores = model.validation_scores_
+    assert np.isfinite(scores).all() and ((scores >= 0) & (scores <= 1)).all()
+    assert model.best_epoch_ == int(np.argmax(scores)) + 1
+    # the kept weights score the held-out entries as recorded
+    X_fit, X_valid = holdout_row_entries(X, 0.1, random_state=model._seed())
+    ranked = model.recommend(X_fit, k=min(100, X.shape[1]))
+    assert ndcg_at_k(X_valid, ranked) == pytest.approx(scores[model.best_epoch_ - 1], abs=1e-4)
+
+
+@pytest.mark.parametrize("loss,activation", [("mil", "lin-sig"), ("mil", "sig-sig"),
+                                             ("ce", "lin-sig"), ("ce_pair", "lin-sig"),
+                                             ("multinomial", "tanh-lin"), ("mse", "lin-sig")])
+def test_every_loss_learns_the_checkerboard(loss, activation):
+    X, withheld = make_checkerboard(explicit=False)
+    model = DenoisingAutoEncoder(loss, activation=activation, max_epochs=60,
+                                 early_stopping=False, **FAST).fit(X)
+    k = int(np.diff(withheld.indptr).max())
+    ranked = model.recommend(X, k=k)
+    hits = [len(set(ranked[u][: withheld[u].nnz]) & set(withheld[u].indices))
+            for u in range(X.shape[0])]
+    assert sum(hits) / withheld.nnz >= 0.8
+
+
+def test_probability_losses_need_a_sigmoid_output():
+    X, _ = make_checkerboard(explicit=False)
+    with pytest.raises(ValueError, match="needs a sigmoid output"):
+        DenoisingAutoEncoder("mil", activation="tanh-lin").fit(X)
+
+
+def test_max_norm_bounds_every_item(monkeypatch):
+    X, _ = make_checkerboard(explicit=False)
+    model = DenoisingAutoEncoder(max_norm_encoder=0.05, max_norm_decoder=0.05, max_epochs=3,
+                                 early_stopping=False, **FAST).fit(X)
+    first, *_, last = model.net_.module_.linear_layers()
+    bound = 0.05 * np.sqrt(16) + 1e-5
+    assert (first.weight.norm(dim=0) <= bound).all()   # each item's encoder column
+    assert (last.weight.norm(dim=1) <= bound).all()    # each item's decoder row
+
+
+def test_binarize_reads_values_as_signs():
+    X, _ = make_checkerboard(explicit=True)   # ratings 5 and 1
+    a = DenoisingAutoEncoder(max_epochs=2, early_stopping=False, **FAST).fit(X)
+    b = DenoisingAutoEncoder(max_epochs=2, early_stopping=False, **FAST).fit((X > 0) * 1.0)
+    np.testing.assert_array_equal(a.predict(X), b.predict((X > 0) * 1.0))
