@@ -329,7 +329,8 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         """Train ``net_`` on ``X`` with skorch, early-stopping on held-out entries.
 
         With ``X_valid`` the stored entries of ``X_valid`` are the validation
-        set: their RMSE is recorded every epoch and, with ``early_stopping``,
+        set: their ``_validation_metric`` (RMSE, or NDCG for implicit models)
+        is recorded every epoch and, with ``early_stopping``,
         training stops on it and the best epoch's weights are kept. Without
         it, ``early_stopping`` holds out a ``validation_fraction`` of ``X``'s
         entries; with ``refit`` a fresh net is then trained on all of ``X``
@@ -356,11 +357,15 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
                     "completed" + (" and skipped the refit" if self._refits(net, X_valid) else "")
                 )
             elif self._refits(net, X_valid):
-                net = self._build_net(X, device, train_split=None, max_epochs=self.best_epoch_)
-                net.fit(CSRRows(X), y=None)
-                self.n_epochs_ += len(_completed_epochs(net))
-                if net.interrupted_:
-                    warn_interrupted(self, "the refit on all entries stopped early")
+                refitted = self._build_net(X, device, train_split=None,
+                                           max_epochs=self.best_epoch_)
+                refitted.fit(CSRRows(X), y=None)
+                if refitted.interrupted_:
+                    warn_interrupted(self, "the refit on all entries was stopped; kept the "
+                                           f"early-stopped weights of epoch {self.best_epoch_}")
+                else:
+                    net = refitted
+                    self.n_epochs_ += len(_completed_epochs(refitted))
         self.net_ = net
 
     def _refits(self, net, X_valid) -> bool:

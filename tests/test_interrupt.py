@@ -77,3 +77,21 @@ def test_mma_starts_no_base_after_an_interrupted_one(X):
     assert list(mma.named_weights_) == ["first", "second"]
     assert mma.weights_.sum() == pytest.approx(1.0)
     assert np.isfinite(mma.predict(X)).all()
+
+
+def test_an_interrupted_refit_keeps_the_early_stopped_weights(X):
+    class InterruptTheRefit(InterruptingAdam):
+        fits = 0
+
+        def __init__(self, params, **kwargs):
+            super().__init__(params, **kwargs)
+            type(self).fits += 1
+            self.steps = -10**9 if type(self).fits == 1 else 0  # only the refit's optimizer
+
+    InterruptingAdam.at = 3
+    model = AutoRec(max_epochs=4, optimizer=InterruptTheRefit, **FAST)
+    with pytest.warns(UserWarning, match="refit on all entries was stopped"):
+        model.fit(X)
+    assert model.interrupted_ and model.n_epochs_ == 4
+    reference = AutoRec(max_epochs=4, refit=False, **FAST).fit(X)
+    np.testing.assert_allclose(model.predict(X), reference.predict(X), rtol=1e-6)

@@ -375,7 +375,7 @@ class DenoisingAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, To
                     monitor=self._monitor(train_split),
                     patience=self.n_iter_no_change,
                     verbose=self.verbose,
-                    lower_is_better=False,
+                    lower_is_better=self._validation_lower_is_better,
                 ),
             ],
             error_sums=functools.partial(_ranking_sums, k=self.k_valid),
