@@ -25,6 +25,7 @@ import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from skorch.dataset import get_len
 from skorch.utils import to_tensor
 
 __all__ = [
@@ -301,7 +302,7 @@ class RaiseOnDivergence(Callback):
                 "lower the learning rate or the penalty strength, or check the input scale."
             )
         if self.initial_loss_ is None:
-            self.initial_loss_ = abs(value) / max(len(batch[0]), 1)
+            self.initial_loss_ = abs(value) / max(get_len(batch[0]), 1)
 
     def on_epoch_end(self, net, **kwargs) -> None:
         batches = [b for b in net.history[-1, "batches"] if "train_loss" in b]

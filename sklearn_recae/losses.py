@@ -26,6 +26,7 @@ __all__ = [
     "MultinomialLoss",
     "PairwiseCrossEntropyLoss",
     "PointwiseCrossEntropyLoss",
+    "PointwiseSquaredLoss",
     "lp_penalty",
     "masked_squared_error_sums",
     "max_norm_",
@@ -455,3 +456,59 @@ class MaxNorm:
 
     def __repr__(self) -> str:
         return f"MaxNorm(alpha={self.alpha!r}, dim={self.dim!r})"
+
+
+class PointwiseSquaredLoss(nn.Module):
+    """Point-wise squared error with negative sampling (CDAE's square loss, Wu et al. 2016).
+
+    ``L = (1/|batch|) Σ_u [Σ_{i ∈ I_u} (1 − ŷ_ui)² + Σ_{j ∈ N_u} ŷ_uj²]``: the
+    squared error of every positive entry of a row (``y > 0``, target 1) and
+    of a uniform random sample ``N_u``, without replacement, of its other
+    entries (target 0). As in :class:`PointwiseCrossEntropyLoss`, entries
+    with negative feedback (``y < 0``) count as unobserved: they are
+    negatives and may be sampled like any unobserved entry.
+
+    Parameters
+    ----------
+    neg_ratio : float or None, default=None
+        Negatives sampled per positive: row ``u`` gets
+        ``min(round(neg_ratio · |I_u|), |Ĩ_u|)`` negatives. ``None`` uses
+        every other entry (the plain squared error of the binarized row).
+        Sampling uses torch's global RNG.
+
+    Notes
+    -----
+    ``y_pred`` is used as given: any real score (CDAE's square loss with an
+    identity output) or a probability (a sigmoid output). The reduction is
+    the sum over the chosen entries divided by the batch size.
+
+    Examples
+    --------
+    >>> y_true = torch.tensor([[1.0, 0.0]])
+    >>> y_pred = torch.tensor([[0.5, 0.5]])
+    >>> PointwiseSquaredLoss()(y_pred, y_true).item()  # 0.5² + 0.5²
+    0.5
+    """
+
+    def __init__(self, neg_ratio: float | None = None) -> None:
+        super().__init__()
+        if neg_ratio is not None and not neg_ratio >= 0:
+            raise ValueError(f"neg_ratio must be non-negative or None, got {neg_ratio!r}.")
+        self.neg_ratio = neg_ratio
+
+    def forward(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
+        _check_batch(y_pred, y_true)
+        positive = y_true > 0
+        others = ~positive  # unobserved and negative feedback
+        if self.neg_ratio is None:
+            sampled = others
+        else:
+            n_neg = torch.round(self.neg_ratio * positive.sum(dim=1)).long()
+            sampled = _sample_per_row(others, torch.minimum(n_neg, others.sum(dim=1)))
+        zero = torch.zeros_like(y_pred)
+        per_entry = torch.where(positive, (1 - y_pred).square(), zero) + torch.where(
+            sampled, y_pred.square(), zero
+        )
+        return per_entry.sum() / y_pred.shape[0]
+
+

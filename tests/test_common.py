@@ -23,7 +23,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_recae.autoencoder import AutoRec, DenoisingAutoEncoder, MultDAE
+from sklearn_recae.autoencoder import CDAE, AutoRec, DenoisingAutoEncoder, MultDAE
 from sklearn_recae.compose import ItemBased
 from sklearn_recae.ensemble import MultiMetricAutoRec
 from sklearn_recae.linear import EASE, PopularityRecommender
@@ -52,6 +52,7 @@ ESTIMATORS = [
     ItemBased(AutoRec(hidden_units=8, max_epochs=3, batch_size=16, random_state=0)),
     DenoisingAutoEncoder(hidden_units=(8,), max_epochs=2, batch_size=16, random_state=0),
     MultDAE(hidden_units=(8, 4), max_epochs=2, batch_size=16, random_state=0),
+    CDAE(hidden_units=8, max_epochs=2, batch_size=16, random_state=0),
     EASE(l2=10.0),
     PopularityRecommender(),
 ]
@@ -94,6 +95,7 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     },
     "DenoisingAutoEncoder": _RECOMMENDER_CHECKS,
     "MultDAE": _RECOMMENDER_CHECKS,
+    "CDAE": _RECOMMENDER_CHECKS,
     "EASE": _RECOMMENDER_CHECKS,
     "PopularityRecommender": _RECOMMENDER_CHECKS,
 }
@@ -143,6 +145,14 @@ RECOMMENDERS = [
             explicit=False,
         ),
         id="MultDAE",
+    ),
+    pytest.param(
+        Recommender(
+            lambda: CDAE(hidden_units=16, max_epochs=15, batch_size=16, early_stopping=False,
+                         random_state=0),
+            explicit=False,
+        ),
+        id="CDAE",
     ),
     pytest.param(Recommender(lambda: EASE(l2=10.0), explicit=False), id="EASE"),
 ]

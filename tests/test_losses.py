@@ -319,3 +319,47 @@ def test_implicit_losses_reject_bad_arguments(factory):
 def test_implicit_losses_reject_shape_mismatch():
     with pytest.raises(ValueError, match="same shape"):
         MILLoss()(torch.zeros(2, 3), torch.zeros(2, 4))
+
+
+# ---------------------------------------------------------------------------
+# CDAE's square loss with negative sampling.
+# ---------------------------------------------------------------------------
+from sklearn_recae.losses import PointwiseSquaredLoss  # noqa: E402
+
+
+def test_pointwise_squared_all_unobserved_hand_computed():
+    # -1 counts as a negative (target 0); predictions used as given (no clamping).
+    # row 0: (1-0.8)^2 + 0.5^2 + 0.9^2 = 0.04 + 0.25 + 0.81 = 1.10
+    # row 1: 0.3^2 + (1-0.6)^2 + 0.2^2 = 0.09 + 0.16 + 0.04 = 0.29
+    loss = PointwiseSquaredLoss(neg_ratio=None)(P_PRED, P_TRUE)
+    assert loss.item() == pytest.approx((1.10 + 0.29) / 2, rel=1e-6)
+
+
+def test_pointwise_squared_sampling_hand_computed():
+    # neg_ratio=2: one positive, two others per row -> all of them.
+    full = PointwiseSquaredLoss(neg_ratio=None)(P_PRED, P_TRUE)
+    assert PointwiseSquaredLoss(neg_ratio=2)(P_PRED, P_TRUE).item() == pytest.approx(full.item())
+    # neg_ratio=1: one of the two others per row, so one of 4 possible values.
+    row0 = [0.04 + 0.25, 0.04 + 0.81]
+    row1 = [0.16 + 0.09, 0.16 + 0.04]
+    possible = [(a + b) / 2 for a in row0 for b in row1]
+    value = PointwiseSquaredLoss(neg_ratio=1)(P_PRED, P_TRUE).item()
+    assert any(value == pytest.approx(v, rel=1e-6) for v in possible)
+    # Logits (outside [0, 1]) are fine: (1 - 3)^2 + (-2)^2 = 8.
+    logits = torch.tensor([[3.0, -2.0]])
+    assert PointwiseSquaredLoss()(logits, torch.tensor([[1.0, 0.0]])).item() == pytest.approx(8.0)
+
+
+def test_pointwise_squared_sample_sizes_and_degenerate_rows():
+    y_true = torch.tensor([[1.0, 1.0, 0.0, 0.0, 0.0, 0.0], [0.0] * 6, [1.0] * 6])
+    pred = torch.full((3, 6), 0.5, requires_grad=True)
+    torch.manual_seed(0)
+    loss = PointwiseSquaredLoss(neg_ratio=1.5)(pred, y_true)
+    # row 0: 2 positives + round(3) negatives, row 1: nothing, row 2: 6 positives; 0.25 each.
+    assert loss.item() == pytest.approx((5 + 0 + 6) * 0.25 / 3)
+    loss.backward()
+    assert torch.equal((pred.grad != 0).sum(1), torch.tensor([5, 0, 6]))
+    with pytest.raises(ValueError, match="neg_ratio"):
+        PointwiseSquaredLoss(neg_ratio=-1)
+    with pytest.raises(ValueError, match="same shape"):
+        PointwiseSquaredLoss()(torch.zeros(2, 3), torch.zeros(2, 4))

@@ -1,0 +1,589 @@
+"""CDAE: the Collaborative Denoising Auto-Encoder for top-N recommendation (Wu et al. 2016).
+
+A one-hidden-layer denoising autoencoder over a user's implicit-feedback row
+with one extra input node per user, ``V_u``: ``z = h(Wᵀ ỹ_u + V_u + b)``,
+``ŷ_u = f(W'z + b')`` (:class:`~sklearn_recae.nn.cdae.CDAEModule`), trained
+on the positives and sampled negatives of each row with the logistic or the
+square loss and an L2 penalty. Training early-stops on the NDCG@k of
+held-out entries of each row, as :class:`DenoisingAutoEncoder` does.
+
+The user node needs the user of each training row, which the package's
+:class:`~sklearn_recae._skorch.CSRRows` batches do not carry. The glue here
+(CDAE-only, so it lives in this module rather than in ``_skorch.py``):
+
+- :class:`UserCSRRows` yields ``(X_block, y_block, rows)``: the CSR blocks
+  and the row (user) indices of a batch;
+- :func:`collate_user_csr` turns them into ``((x, users), y)``: skorch's
+  ``(X, y)`` batch whose input is a pair, a sparse tensor and a long tensor;
+- :class:`CDAENet` is the :class:`~sklearn_recae._skorch.RecommenderNet`
+  that wraps the datasets of every split into :class:`UserCSRRows`, feeds
+  ``(x, users)`` to the module, records the validation NDCG from ``x`` and
+  adds the L2 penalty of the batch's users to the training loss.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from skorch import NeuralNet
+from skorch.utils import to_tensor
+
+from .._skorch import (
+    OPTIMIZERS,
+    CSRRows,
+    ErrorSumScoring,
+    RecommenderNet,
+    csr_to_torch,
+    densify,
+    make_callbacks,
+    resolve_optimizer,
+)
+from ..base import (
+    TorchRecommender,
+    _mask_seen_,
+    atomic_fit,
+    check_bool,
+    iter_row_blocks,
+    ndcg_at_100,
+)
+from ..losses import PointwiseCrossEntropyLoss, PointwiseSquaredLoss
+from ..nn.cdae import CDAEModule
+from ..nn.dae import ACTIVATION_PAIRS, parse_activation_pair
+from ..nn.ranking import ndcg_sums
+from ..utils._sklearn import Interval, StrOptions, _fit_context, check_is_fitted
+from ..utils.validation import check_held_out, check_interactions, check_k
+
+__all__ = ["CDAE", "CDAENet", "UserCSRRows", "collate_user_csr"]
+
+#: The activation pair each loss uses when ``activation=None`` (the authors' code:
+#: sigmoid hidden layer; logistic loss on σ of the output, square loss on the raw output).
+_DEFAULT_ACTIVATION = {"logistic": "sig-sig", "square": "sig-lin"}
+
+
+class UserCSRRows(CSRRows):
+    """:class:`~sklearn_recae._skorch.CSRRows` that also yields each batch's row indices.
+
+    The row index of the matrix is the user index of CDAE's input node.
+    Parameters as for :class:`~sklearn_recae._skorch.CSRRows`.
+    """
+
+    @classmethod
+    def from_rows(cls, dataset: CSRRows | None) -> UserCSRRows | None:
+        """The same rows of the same matrices, with their indices (None passes through)."""
+        if dataset is None or isinstance(dataset, cls):
+            return dataset
+        return cls(dataset.X, None if dataset.y is dataset.X else dataset.y, rows=dataset.rows)
+
+    def __getitems__(
+        self, indices: Sequence[int]
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+        rows = self.rows[np.asarray(indices)]
+        X_block, y_block = super().__getitems__(indices)
+        return X_block, y_block, rows
+
+
+def collate_user_csr(batch) -> tuple[tuple[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Collate a :class:`UserCSRRows` batch into ``((x, users), y)``, ``x`` and ``y`` sparse."""
+    X_block, y_block, rows = batch
+    x = csr_to_torch(X_block)
+    y = x if y_block is X_block else csr_to_torch(y_block)
+    return (x, torch.from_numpy(np.asarray(rows, dtype=np.int64))), y
+
+
+class CDAENet(RecommenderNet):
+    """:class:`~sklearn_recae._skorch.RecommenderNet` whose input is ``(x, users)``.
+
+    Parameters
+    ----------
+    module, criterion, **kwargs
+        As for :class:`~sklearn_recae._skorch.RecommenderNet`.
+    l2 : float, default=0.0
+        ``λ``: the training loss of a batch is the criterion plus
+        ``λ · module.l2_penalty(users)`` (see
+        :meth:`~sklearn_recae.nn.cdae.CDAEModule.l2_penalty`).
+    """
+
+    def __init__(self, module, *args, l2: float = 0.0, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.l2 = l2
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        train, valid = super().get_split_datasets(X, y, **fit_params)
+        return UserCSRRows.from_rows(train), UserCSRRows.from_rows(valid)
+
+    @staticmethod
+    def _split_input(x):
+        """``(x, users)`` of a batch input; a bare ``x`` has unknown users (None)."""
+        return x if isinstance(x, (tuple, list)) else (x, None)
+
+    def infer(self, x, **fit_params):
+        x, users = self._split_input(x)
+        x = densify(to_tensor(x, device=self.device))
+        if users is not None:
+            users = to_tensor(users, device=self.device)
+        return self.module_(x, users, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if training and self.l2:
+            users = self._split_input(X)[1] if X is not None else None
+            if users is not None:
+                users = to_tensor(users, device=self.device)
+            loss = loss + self.l2 * self.module_.l2_penalty(users)
+        return loss
+
+    def validation_step(self, batch, **fit_params):
+        # RecommenderNet's step reads a bare sparse input: run skorch's, then the sums.
+        step = NeuralNet.validation_step(self, batch, **fit_params)
+        if self.error_sums is not None:
+            x = densify(to_tensor(self._split_input(batch[0])[0], device=self.device))
+            y_true = densify(to_tensor(batch[1], device=self.device))
+            with torch.no_grad():
+                sums = self.error_sums(step["y_pred"], y_true, x)
+            for name, value in sums.items():
+                self.history.record_batch(name, float(value))
+        return step
+
+
+def _ranking_sums(y_pred, y_true, X, k: int) -> dict:
+    sums = ndcg_sums(y_pred, y_true, X, k)
+    return {"valid_ndcg_sum": sums["ndcg_sum"], "valid_ndcg_count": sums["ndcg_count"]}
+
+
+def _ratio(total: float, count: float) -> float:
+    return total / count
+
+
+class CDAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender):
+    """Collaborative Denoising Auto-Encoder: a denoising autoencoder with a user input node.
+
+    Each row ``y_u`` of ``X`` (user ``u``'s implicit feedback) is corrupted
+    by dropout (kept entries scaled by ``1/(1 − q)``), encoded with the
+    user's own input node ``V_u`` into ``z = h(Wᵀ ỹ_u + V_u + b)`` and
+    decoded into a score of every item, ``ŷ_u = f(W'z + b')``. Training
+    compares the scores with the uncorrupted row on its positives and
+    ``neg_ratio`` sampled unobserved items per positive. ``predict``
+    returns the scores (probabilities for ``loss="logistic"``),
+    ``recommend`` the best unseen items, ``transform`` the code ``z``.
+
+    **Users.** ``V_u`` exists for the rows of the matrix given to ``fit``
+    (user ``u`` is row ``u``). ``predict``, ``recommend`` and ``transform``
+    cannot know which user a row is, so by default every row is a *new* user
+    (fold-in, strong generalization) and gets the mean user vector
+    ``V̄ = mean_u V_u`` instead of ``V_u``; ``score`` and the package's
+    scorers do the same. To score fitted users with their own ``V_u``
+    (the paper's setting, weak generalization) pass their row indices in
+    ``fit``'s matrix: ``predict(X, users=...)``, ``recommend(X, users=...)``
+    or ``transform(X, users=...)``, e.g. ``users=np.arange(n_users_)`` for
+    ``X_train`` itself. The validation NDCG of early stopping uses ``V_u``.
+
+    Parameters
+    ----------
+    loss : {"logistic", "square"}, default="logistic"
+        ``"logistic"``: cross-entropy of the sigmoid output
+        (:class:`~sklearn_recae.losses.PointwiseCrossEntropyLoss`);
+        ``"square"``: squared error
+        (:class:`~sklearn_recae.losses.PointwiseSquaredLoss`). Both on each
+        row's positives (target 1) and sampled negatives (target 0), summed
+        per row and averaged over the rows. The authors' code defaults to
+        the logistic loss.
+    neg_ratio : float or None, default=5.0
+        Unobserved items sampled per positive, anew in every batch (the
+        authors' code samples 5 per positive); None uses every unobserved item.
+    hidden_units : int, default=50
+        Hidden units ``K`` (the paper's experiments use 50).
+    activation : str or None, default=None
+        ``"<h>-<f>"`` hidden and output activations (``"sig-sig"``,
+        ``"sig-lin"``, ``"lin-sig"``, ... as for
+        :class:`DenoisingAutoEncoder`); None: ``"sig-sig"`` for the logistic
+        loss and ``"sig-lin"`` for the square loss (the authors' code: sigmoid
+        hidden layer, linear output, which the logistic loss reads through a
+        sigmoid). ``"logistic"`` needs a sigmoid output.
+    dropout : float, default=0.5
+        Corruption level ``q``: each input entry is dropped with probability
+        ``q`` in training and the kept ones are scaled by ``1/(1 − q)`` (the
+        paper's unbiased corruption; ``q = 0.5`` is the authors' default).
+    weight_decay : float, default=0.01
+        ``λ`` of the L2 penalty ``λ/2 (‖W‖² + ‖W'‖² + ‖V‖² + ‖b‖² + ‖b'‖²)``
+        (the authors' default ``λ = 0.01``), added to each batch's loss with
+        each user's ``V_u`` counted in the batch that holds its row, so that
+        an epoch decays every ``V_u`` once, as the authors' per-user SGD does
+        (an optimizer's weight decay would shrink every user's vector at every
+        step). Biases are penalised too, as in the paper.
+    optimizer : str or optimizer class, default="adagrad"
+        The paper trains with AdaGrad, which also leaves the vectors of the
+        users outside a batch untouched (Adam's momentum would move them).
+    lr : float, default=0.1
+        Learning rate (the authors' AdaGrad step 0.1).
+    max_epochs : int, default=200
+    batch_size : int, default=100
+        Rows per minibatch (the authors' code updates after every user).
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of each row's entries, record their
+        NDCG@``k_valid`` every epoch (ranked with each row's own ``V_u``),
+        stop after ``n_iter_no_change`` epochs without improvement and keep
+        the best epoch's weights.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+    k_valid : int, default=100
+        Cut-off of the validation NDCG.
+    refit : bool, default=True
+        Retrain on all entries for ``best_epoch_`` epochs after early stopping.
+    binarize : bool, default=True
+        Read positive values as 1 and negative values as −1 (negative
+        feedback: an input of −1, counted as unobserved by the losses); False
+        keeps the values as input weights (the losses still read ``> 0`` as
+        a positive of target 1).
+    device : str, default="auto"
+    random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    n_users_ : int
+        Rows of the matrix given to ``fit``: the users with a vector ``V_u``.
+    net_, history_, validation_scores_ (NDCG@k_valid per epoch), best_epoch_,
+    n_epochs_, interrupted_, n_features_in_
+        As for :class:`~sklearn_recae.autoencoder.DenoisingAutoEncoder`.
+
+    See Also
+    --------
+    DenoisingAutoEncoder : the same kind of model without the user node.
+
+    Notes
+    -----
+    Deviations from the paper, each a parameter: minibatches instead of one
+    user per step; negatives sampled without replacement (at most every
+    unobserved item of the row); early stopping on per-row validation NDCG;
+    separate encoder and decoder weights ``W`` and ``W'`` as in the paper (the
+    authors' code ties them by default). ``V`` starts at zero. An item-based
+    CDAE is the same estimator fitted on ``X.T`` (one node per item).
+
+    References
+    ----------
+    .. [1] Y. Wu, C. DuBois, A. X. Zheng and M. Ester, "Collaborative Denoising
+       Auto-Encoders for Top-N Recommender Systems", WSDM 2016, pp. 153-162.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_recae.autoencoder import CDAE
+    >>> from sklearn_recae.datasets import make_interactions
+    >>> X = (make_interactions(100, 40, density=0.2, random_state=0) > 3).astype(float)
+    >>> model = CDAE(hidden_units=16, max_epochs=3, random_state=0).fit(X)
+    >>> model.recommend(X[:2], k=3).shape  # new users: the mean user vector
+    (2, 3)
+    >>> model.recommend(X[:2], k=3, users=[0, 1]).shape  # users 0 and 1 of fit
+    (2, 3)
+    >>> model.transform(X[:2]).shape
+    (2, 16)
+    """
+
+    _parameter_constraints: dict = {
+        "loss": [StrOptions({"logistic", "square"})],
+        "neg_ratio": [Interval(Real, 0, None, closed="neither"), None],
+        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATION_PAIRS)), None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "k_valid": [Interval(Integral, 1, None, closed="left")],
+        "refit": ["boolean"],
+        "binarize": ["boolean"],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    _validation_metric = "valid_ndcg"
+    _validation_lower_is_better = False
+    _per_row_validation = True
+
+    def __init__(
+        self,
+        loss: str = "logistic",
+        *,
+        neg_ratio: float | None = 5.0,
+        hidden_units: int = 50,
+        activation: str | None = None,
+        dropout: float = 0.5,
+        weight_decay: float = 0.01,
+        optimizer="adagrad",
+        lr: float = 0.1,
+        max_epochs: int = 200,
+        batch_size: int = 100,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        k_valid: int = 100,
+        refit: bool = True,
+        binarize: bool = True,
+        device: str = "auto",
+        random_state=None,
+        verbose: int = 0,
+    ) -> None:
+        self.loss = loss
+        self.neg_ratio = neg_ratio
+        self.hidden_units = hidden_units
+        self.activation = activation
+        self.dropout = dropout
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.k_valid = k_valid
+        self.refit = refit
+        self.binarize = binarize
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @atomic_fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, *, X_valid=None):
+        """Fit the CDAE on the rows of ``X``; row ``u`` is user ``u``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_users, n_items)
+            Implicit feedback; zeros (stored or not) are unobserved. Not modified.
+        y : None
+            Ignored; accepted for Pipeline and GridSearchCV compatibility.
+        X_valid : {array-like, sparse matrix} of shape (n_users, n_items), default=None
+            Held-out entries of the same users, ranked from ``X``'s with each
+            row's ``V_u`` (their NDCG@``k_valid`` is recorded each epoch and,
+            with ``early_stopping``, training stops on it).
+
+        Returns
+        -------
+        self : CDAE
+        """
+        self._check_activation()
+        X = self._prepare(check_interactions(self, X, reset=True))
+        X_valid = None if X_valid is None else check_held_out(X_valid, X)
+        self._fit_net(X, X_valid)
+        self.n_users_ = X.shape[0]
+        return self
+
+    def _activation(self) -> str:
+        return _DEFAULT_ACTIVATION[self.loss] if self.activation is None else self.activation
+
+    def _check_activation(self) -> None:
+        _, output = parse_activation_pair(self._activation())
+        if self.loss == "logistic" and output != "sigmoid":
+            raise ValueError(
+                "loss='logistic' reads the output as a probability and needs a sigmoid "
+                f"output (activation '<hidden>-sig' or None), got activation={self.activation!r}."
+            )
+
+    def _prepare(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        """The model input: ``X`` binarized (positive → 1, negative → −1) when asked."""
+        if self.binarize:
+            X.data = np.sign(X.data).astype(np.float32)
+        return X
+
+    def _check_predict_input(self, X) -> sp.csr_matrix:
+        return self._prepare(super()._check_predict_input(X))
+
+    def _check_users(self, users, n_rows: int) -> np.ndarray:
+        """``users`` as int64 row indices of fit's matrix, one per row of ``X``."""
+        array = np.asarray(users)
+        if array.dtype == bool or (array.size and not np.issubdtype(array.dtype, np.integer)):
+            raise TypeError(
+                "users must hold integer row indices of the matrix given to fit, got "
+                f"dtype {array.dtype}."
+            )
+        if array.shape != (n_rows,):
+            raise ValueError(
+                f"users must give one user (row index of fit's matrix) per row of X: "
+                f"expected shape ({n_rows},), got {array.shape}."
+            )
+        array = array.astype(np.int64)
+        if array.size and (array.min() < 0 or array.max() >= self.n_users_):
+            raise ValueError(
+                f"users must be row indices of the matrix given to fit, in [0, "
+                f"{self.n_users_ - 1}]; got values in [{array.min()}, {array.max()}]. "
+                "Rows of users not in fit need no index: leave users=None (mean user vector)."
+            )
+        return array
+
+    def _criterion(self) -> torch.nn.Module:
+        if self.loss == "logistic":
+            return PointwiseCrossEntropyLoss(neg_ratio=self.neg_ratio)
+        return PointwiseSquaredLoss(neg_ratio=self.neg_ratio)
+
+    def _build_net(
+        self, X: sp.csr_matrix, device: str, *, train_split, max_epochs: int
+    ) -> CDAENet:
+        return CDAENet(
+            CDAEModule,
+            module__n_items=X.shape[1],
+            module__n_users=X.shape[0],
+            module__n_hidden=self.hidden_units,
+            module__activation=self._activation(),
+            module__dropout=self.dropout,
+            criterion=self._criterion(),
+            optimizer=resolve_optimizer(self.optimizer),
+            lr=self.lr,
+            l2=self.weight_decay,
+            max_epochs=max_epochs,
+            batch_size=self.batch_size,
+            train_split=train_split,
+            iterator_train__shuffle=True,
+            iterator_train__collate_fn=collate_user_csr,
+            iterator_valid__collate_fn=collate_user_csr,
+            callbacks=[
+                ("valid_ndcg", ErrorSumScoring("valid_ndcg", "valid_ndcg_sum",
+                                               "valid_ndcg_count", _ratio)),
+                *make_callbacks(
+                    monitor=self._monitor(train_split),
+                    patience=self.n_iter_no_change,
+                    verbose=self.verbose,
+                    lower_is_better=False,
+                ),
+            ],
+            error_sums=functools.partial(_ranking_sums, k=self.k_valid),
+            device=device,
+            verbose=self.verbose,
+        )
+
+    def _score_block(self, block: sp.csr_matrix, users: np.ndarray | None = None) -> torch.Tensor:
+        """Scores of a CSR block whose users are ``users`` (None: new users, ``V̄``)."""
+        net = self.net_
+        net.module_.eval()
+        return net.infer((csr_to_torch(block), None if users is None else torch.from_numpy(users)))
+
+    def _iter_scores(self, X: sp.csr_matrix, users: np.ndarray | None):
+        """``(rows, block, scores)`` of consecutive row blocks of a checked ``X``."""
+        for rows, block in iter_row_blocks(X, self._batch_rows()):
+            yield rows, block, self._score_block(block, None if users is None else users[rows])
+
+    def predict(self, X, users=None) -> np.ndarray:
+        """Predict every item's preference score from each row's observations.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_rows, n_items)
+            Observed interactions of the rows to predict for. Zeros are unobserved.
+        users : array-like of int of shape (n_rows,), default=None
+            The user (row index of the matrix given to ``fit``) of each row,
+            whose own vector ``V_u`` is used. None: every row is a new user,
+            given the mean user vector.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_rows, n_items), dtype float32
+            Probabilities for ``loss="logistic"``, real scores for ``"square"``
+            (with the default activation).
+        """
+        if users is None:
+            return super().predict(X)
+        X = self._check_predict_input(X)
+        users = self._check_users(users, X.shape[0])
+        out = np.empty(X.shape, dtype=np.float32)
+        with torch.no_grad():
+            for rows, _, scores in self._iter_scores(X, users):
+                out[rows] = scores.cpu().numpy()
+        return out
+
+    def recommend(
+        self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False,
+        users=None,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Return the ``k`` best items of each row, best first.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_rows, n_items)
+            Observed interactions of the rows to recommend for.
+        k : int, default=10
+            Length of each list, ``1 <= k <= n_items``.
+        exclude_seen : bool, default=True
+            Leave out the items each row has already interacted with.
+        return_scores : bool, default=False
+            Also return the score of each recommended item.
+        users : array-like of int of shape (n_rows,), default=None
+            As for :meth:`predict`: the fitted user of each row, or None for new users.
+
+        Returns
+        -------
+        items : ndarray of shape (n_rows, k), dtype int64
+        scores : ndarray of shape (n_rows, k), dtype float32
+            Only with ``return_scores``.
+        """
+        if users is None:
+            return super().recommend(X, k=k, exclude_seen=exclude_seen,
+                                     return_scores=return_scores)
+        exclude_seen = check_bool(exclude_seen, "exclude_seen")
+        return_scores = check_bool(return_scores, "return_scores")
+        X = self._check_predict_input(X)
+        k = check_k(k, self.n_features_in_)
+        users = self._check_users(users, X.shape[0])
+        items = np.empty((X.shape[0], k), dtype=np.int64)
+        top_scores = np.empty((X.shape[0], k), dtype=np.float32)
+        with torch.no_grad():
+            for rows, block, scores in self._iter_scores(X, users):
+                if exclude_seen:
+                    _mask_seen_(scores, block)
+                top = torch.topk(scores, k, dim=1)
+                items[rows] = top.indices.cpu().numpy()
+                top_scores[rows] = top.values.cpu().numpy()
+        return (items, top_scores) if return_scores else items
+
+    def transform(self, X, users=None) -> np.ndarray:
+        """Return the hidden code ``z`` of each row (no corruption).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_rows, n_items)
+        users : array-like of int of shape (n_rows,), default=None
+            As for :meth:`predict`: the fitted user of each row, or None for new users.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_rows, hidden_units), dtype float32
+        """
+        if users is None:
+            return self._encode_rows(X, self.hidden_units)
+        X = self._check_predict_input(X)
+        users = self._check_users(users, X.shape[0])
+        module = self.net_.module_.eval()
+        device = self.net_.device
+        out = np.empty((X.shape[0], self.hidden_units), dtype=np.float32)
+        with torch.no_grad():
+            for rows, block in iter_row_blocks(X, self._batch_rows()):
+                x = csr_to_torch(block).to(device).to_dense()
+                u = torch.from_numpy(users[rows]).to(device)
+                out[rows] = module.encode(x, u).cpu().numpy()
+        return out
+
+    @property
+    def _n_features_out(self) -> int:
+        check_is_fitted(self)
+        return self.hidden_units
+
+    def _default_scorer(self):
+        return ndcg_at_100
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
