@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_recae.autoencoder import CDAE
 from sklearn_recae.autoencoder._cdae import UserCSRRows, collate_user_csr
@@ -207,36 +206,3 @@ def test_pickle_keeps_the_user_vectors(fitted, data):
     np.testing.assert_array_equal(restored.predict(X[FIT[:10]], users=users),
                                   fitted.predict(X[FIT[:10]], users=users))
     np.testing.assert_array_equal(restored.predict(X[NEW]), fitted.predict(X[NEW]))
-
-
-# The same expected failures as every recommender of tests/test_common.py.
-_PREDICT_IS_A_MATRIX = (
-    "predict returns an (n_rows, n_items) matrix of scores, the check expects one target "
-    "per row; every sparse format is tested in test_sparse_formats_agree instead."
-)
-_Y_IS_A_HELD_OUT_MATRIX = (
-    "score(X, y) takes y as a held-out interaction matrix of X's shape (entry hold-out "
-    "protocol) and rejects the 1-d label vector this check passes; fit ignores y, which "
-    "test_fit_ignores_y checks."
-)
-_FLOAT32_BATCHES = (
-    "the networks compute in float32 and BLAS may round a row differently when it sits "
-    "at another position of a batch (differences of one float32 ulp, ~1e-7 relative); "
-    "the check's rtol=1e-7/atol=1e-9 is a float64 tolerance. "
-    "test_predictions_do_not_depend_on_row_order checks the invariance at float32 precision."
-)
-_RECOMMENDER_CHECKS = {
-    "check_methods_sample_order_invariance": _FLOAT32_BATCHES,
-    "check_estimator_sparse_array": _PREDICT_IS_A_MATRIX,
-    "check_estimator_sparse_matrix": _PREDICT_IS_A_MATRIX,
-    "check_fit_score_takes_y": _Y_IS_A_HELD_OUT_MATRIX,
-    "check_pipeline_consistency": _Y_IS_A_HELD_OUT_MATRIX,
-}
-
-
-@parametrize_with_checks(
-    [CDAE(hidden_units=8, max_epochs=2, batch_size=16, random_state=0)],
-    expected_failed_checks=lambda est: _RECOMMENDER_CHECKS,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)

@@ -8,7 +8,6 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_recae.datasets import make_interactions
 from sklearn_recae.linear import EASE, PopularityRecommender
@@ -17,32 +16,6 @@ from sklearn_recae.metrics import get_scorer
 from sklearn_recae.model_selection import PredefinedEntrySplit, train_test_split
 
 from .recommender_checks import make_checkerboard, precision_of_withheld
-
-_PREDICT_IS_A_MATRIX = (
-    "predict returns an (n_rows, n_items) matrix of scores, the check expects one target "
-    "per row; every sparse format is tested in test_common's test_sparse_formats_agree."
-)
-_Y_IS_A_HELD_OUT_MATRIX = (
-    "score(X, y) takes y as a held-out interaction matrix of X's shape (entry hold-out "
-    "protocol) and rejects the 1-d label vector this check passes; fit ignores y."
-)
-# The checks the other recommenders declare, less check_methods_sample_order_invariance:
-# these models score each row from its own entries only, exactly, whatever the batch.
-LINEAR_EXPECTED_FAILED_CHECKS = {
-    "check_estimator_sparse_array": _PREDICT_IS_A_MATRIX,
-    "check_estimator_sparse_matrix": _PREDICT_IS_A_MATRIX,
-    "check_fit_score_takes_y": _Y_IS_A_HELD_OUT_MATRIX,
-    "check_pipeline_consistency": _Y_IS_A_HELD_OUT_MATRIX,
-}
-
-
-@parametrize_with_checks(
-    [EASE(l2=10.0), PopularityRecommender()],
-    expected_failed_checks=lambda est: LINEAR_EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
 
 @pytest.fixture(scope="module")
 def implicit():

@@ -138,7 +138,8 @@ def test_default_estimators_and_nested_params():
     assert params["l2_l2__loss"] == "l2" and params["l1_l2__penalty"] == "l2"
     mma.set_params(l1_l2__hidden_units=300, delta=0.5)
     assert dict(mma.estimators)["l1_l2"].hidden_units == 300
-    assert mma.estimators[0][1].hidden_units == 500 and mma.delta == 0.5
+    default_units = default_mma_estimators()[0][1].hidden_units  # the other bases untouched
+    assert mma.estimators[0][1].hidden_units == default_units and mma.delta == 0.5
     assert clone(mma).get_params()["l1_l2__hidden_units"] == 300
 
 
