@@ -191,8 +191,10 @@ def test_parallel_bases_give_the_same_ensemble(ratings):
     serial = MultiMetricAutoRec(_bases(max_epochs=(3, 3, 3, 3)), random_state=0).fit(X_train)
     parallel = MultiMetricAutoRec(_bases(max_epochs=(3, 3, 3, 3)), random_state=0, n_jobs=2)
     parallel.fit(X_train)
-    np.testing.assert_array_equal(parallel.weights_, serial.weights_)
-    np.testing.assert_array_equal(parallel.predict(X_train), serial.predict(X_train))
+    # joblib's workers run torch with one thread each, this process with more: float32
+    # sums may then differ in their last bits, nothing more
+    np.testing.assert_allclose(parallel.weights_, serial.weights_, rtol=1e-6)
+    np.testing.assert_allclose(parallel.predict(X_train), serial.predict(X_train), rtol=1e-5)
 
 
 def test_named_weights_and_huge_delta_in_fit(ratings):
