@@ -84,9 +84,9 @@ def synthetic(n_users: int, n_items: int, nnz: int) -> None:
     dense_mib = n_users * n_items * 4 / 2**20
     print(f"synthetic {n_users} x {n_items}, {X.nnz:,} entries (dense float32 {dense_mib:.0f} MiB):")
     extra, seconds = measure(lambda: model.recommend(X, k=10))
+    block_mib = n_users * model.batch_size * 4 / 2**20
     print(f"  recommend(k=10) peak above loaded {extra:8.0f} MiB  {seconds:6.1f} s "
-          f"(bound ~ n_users x (k + 2 x block) x 4 B = "
-          f"{n_users * (10 + 2 * model.batch_size) * 4 / 2**20:.0f} MiB)")
+          f"(one item block of scores: {block_mib:.0f} MiB)")
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "atomic_fit",
     "check_bool",
     "iter_row_blocks",
+    "mask_seen_",
     "ndcg_at_100",
     "resolve_device",
 ]
@@ -190,7 +191,7 @@ class RecommenderMixin:
             for rows, block in iter_row_blocks(X, self._batch_rows()):
                 block_scores = self._score_block(block)
                 if exclude_seen:
-                    _mask_seen_(block_scores, block)
+                    mask_seen_(block_scores, block)
                 top = torch.topk(block_scores, k, dim=1)
                 items[rows] = top.indices.cpu().numpy()
                 scores[rows] = top.values.cpu().numpy()
@@ -257,7 +258,7 @@ def _kept_epoch(net) -> int:
     return len(_completed_epochs(net))
 
 
-def _mask_seen_(scores: torch.Tensor, block: sp.csr_matrix) -> torch.Tensor:
+def mask_seen_(scores: torch.Tensor, block: sp.csr_matrix) -> torch.Tensor:
     """Set the scores of each row's observed items to ``-inf``, in place."""
     rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
     scores[torch.from_numpy(rows), torch.from_numpy(block.indices.astype(np.int64))] = -torch.inf

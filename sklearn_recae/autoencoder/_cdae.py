@@ -46,7 +46,7 @@ from .._skorch import (
 )
 from ..base import (
     TorchRecommender,
-    _mask_seen_,
+    mask_seen_,
     atomic_fit,
     check_bool,
     iter_row_blocks,
@@ -540,7 +540,7 @@ class CDAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender):
         with torch.no_grad():
             for rows, block, scores in self._iter_scores(X, users):
                 if exclude_seen:
-                    _mask_seen_(scores, block)
+                    mask_seen_(scores, block)
                 top = torch.topk(scores, k, dim=1)
                 items[rows] = top.indices.cpu().numpy()
                 top_scores[rows] = top.values.cpu().numpy()

@@ -10,7 +10,7 @@ Its inputs are item vectors over the users seen in fit, so it serves exactly
 those users, in that order (their observations may change, e.g. the training
 matrix plus new ratings); it cannot fold in new users. ``recommend`` over all
 users streams item blocks and keeps a running top-k per user, so its memory is
-``n_users × (k + item_batch)`` floats, never the dense users × items matrix.
+a few ``n_users × (k + batch_size)`` floats, never the dense users × items matrix.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 
-from ..base import atomic_fit, check_bool
+from ..base import atomic_fit, check_bool, mask_seen_
 from ..utils._sklearn import HasMethods, Interval, _fit_context, check_is_fitted
 from ..utils.validation import check_held_out, check_interactions, check_k
 
@@ -33,12 +33,6 @@ __all__ = ["ItemBased"]
 def _item_blocks(n_items: int, batch_size: int) -> Iterator[slice]:
     for start in range(0, n_items, batch_size):
         yield slice(start, min(start + batch_size, n_items))
-
-
-def _mask_seen_columns_(scores: torch.Tensor, X_items: sp.csr_matrix) -> None:
-    """Set ``scores[u, i] = -inf`` where item ``i`` (a row of ``X_items``) holds user ``u``."""
-    items = np.repeat(np.arange(X_items.shape[0]), np.diff(X_items.indptr))
-    scores[torch.from_numpy(X_items.indices.astype(np.int64)), torch.from_numpy(items)] = -torch.inf
 
 
 class ItemBased(MetaEstimatorMixin, BaseEstimator):
@@ -201,20 +195,22 @@ class ItemBased(MetaEstimatorMixin, BaseEstimator):
         X_items = self._check_users(X)
         k = check_k(k, self.n_features_in_)
         n_users = X_items.shape[1]
-        top_scores = torch.empty((n_users, 0))
-        top_items = torch.empty((n_users, 0), dtype=torch.int64)
+        # item-major (items x users), as the inner model returns them: no transposed copies
+        top_scores = torch.empty((0, n_users))
+        top_items = torch.empty((0, n_users), dtype=torch.int64)
         for items in _item_blocks(X_items.shape[0], self.batch_size):
-            block = torch.from_numpy(np.ascontiguousarray(self._item_scores(X_items, items).T))
+            block = torch.from_numpy(self._item_scores(X_items, items))
             if exclude_seen:
-                _mask_seen_columns_(block, X_items[items])
-            top_scores = torch.cat([top_scores, block], dim=1)
+                mask_seen_(block, X_items[items])
+            top_scores = torch.cat([top_scores, block], dim=0)
             top_items = torch.cat(
-                [top_items, torch.arange(items.start, items.stop).expand(n_users, -1)], dim=1
+                [top_items, torch.arange(items.start, items.stop)[:, None].expand(-1, n_users)]
             )
-            if top_scores.shape[1] > k or items.stop == X_items.shape[0]:  # keep the best k
-                best = torch.topk(top_scores, k, dim=1)
-                top_scores, top_items = best.values, torch.gather(top_items, 1, best.indices)
-        items_out = top_items.numpy()
+            if top_scores.shape[0] > k or items.stop == X_items.shape[0]:  # keep the best k
+                best = torch.topk(top_scores, k, dim=0)
+                top_scores, top_items = best.values, torch.gather(top_items, 0, best.indices)
+        items_out = top_items.T.contiguous().numpy()
+        top_scores = top_scores.T.contiguous()
         return (items_out, top_scores.numpy()) if return_scores else items_out
 
     def score(self, X, y=None) -> float:
