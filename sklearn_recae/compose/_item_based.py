@@ -195,20 +195,22 @@ class ItemBased(MetaEstimatorMixin, BaseEstimator):
         X_items = self._check_users(X)
         k = check_k(k, self.n_features_in_)
         n_users = X_items.shape[1]
-        # item-major (items x users), as the inner model returns them: no transposed copies
+        # item-major (items x users), as the inner model returns them: no transposed copies;
+        # only the k kept items' ids are stored, a candidate's id is derived from its position
         top_scores = torch.empty((0, n_users))
         top_items = torch.empty((0, n_users), dtype=torch.int64)
         for items in _item_blocks(X_items.shape[0], self.batch_size):
             block = torch.from_numpy(self._item_scores(X_items, items))
             if exclude_seen:
                 mask_seen_(block, X_items[items])
-            top_scores = torch.cat([top_scores, block], dim=0)
-            top_items = torch.cat(
-                [top_items, torch.arange(items.start, items.stop)[:, None].expand(-1, n_users)]
-            )
-            if top_scores.shape[0] > k or items.stop == X_items.shape[0]:  # keep the best k
-                best = torch.topk(top_scores, k, dim=0)
-                top_scores, top_items = best.values, torch.gather(top_items, 0, best.indices)
+            n_kept = top_scores.shape[0]
+            candidates = torch.cat([top_scores, block]) if n_kept else block
+            best = torch.topk(candidates, min(k, candidates.shape[0]), dim=0)
+            from_block = best.indices - n_kept + items.start
+            if n_kept:
+                kept = top_items.gather(0, best.indices.clamp(max=n_kept - 1))
+                from_block = torch.where(best.indices < n_kept, kept, from_block)
+            top_scores, top_items = best.values, from_block
         items_out = top_items.T.contiguous().numpy()
         top_scores = top_scores.T.contiguous()
         return (items_out, top_scores.numpy()) if return_scores else items_out
