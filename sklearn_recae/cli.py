@@ -1,12 +1,18 @@
 """The command line: ``python -m sklearn_recae benchmark`` (also ``sklearn-recae benchmark``).
 
-The benchmark fits the registered models on a seeded entry split of a dataset
+The benchmark fits the registered models on a seeded split of a dataset
 (MovieLens-100K by default), scores each on the held-out entries, prints a
-table and writes it as JSON and CSV. With ``--valid-size`` the split has a
-validation part too (MMA's 70/10/20 protocol: ``--test-size 0.2 --valid-size
-0.1``): every model early-stops on it and is scored on the test part;
-otherwise each model holds out its own validation entries from the training
-part.
+table and writes it as JSON and CSV.
+
+- ``--task explicit`` (default): a uniform entry split of the ratings, scored
+  by RMSE and MAE. With ``--valid-size`` the split has a validation part too
+  (MMA's 70/10/20 protocol: ``--test-size 0.2 --valid-size 0.1``): every model
+  early-stops on it; otherwise each model holds out its own validation entries.
+- ``--task implicit``: ratings >= 4 become 1 and users with fewer than 5
+  positives are dropped (``binarize_interactions``); ``--test-size`` of each
+  user's entries is held out (per-user hold-out), each model early-stops on
+  10% of each user's remaining entries, and the lists are scored by Recall,
+  NDCG, MAP, novelty-weighted MAP, coverage and popularity-tail shares.
 """
 
 from __future__ import annotations
@@ -26,11 +32,26 @@ from .registry import MODELS, get_model_spec
 __all__ = ["main", "run_benchmark"]
 
 DEFAULT_MODELS = ("i-autorec", "u-autorec")
-COLUMNS = ("model", "rmse", "mae", "epochs", "seconds_per_epoch", "fit_seconds")
+#: Scorer names of each task's metrics (``metrics.get_scorer``), in table order.
+TASK_METRICS = {
+    "explicit": ("neg_rmse", "neg_mae"),
+    "implicit": ("recall@20", "recall@50", "ndcg@100", "map@20", "novelty_map@100",
+                 "coverage@100", "short_tail_share@100", "medium_tail_share@100",
+                 "long_tail_share@100"),
+}
 
 
-def load_dataset(name: str, random_state: int) -> sp.csr_matrix:
-    """The user × item rating matrix of a benchmark dataset."""
+def load_dataset(name: str, random_state: int, task: str = "explicit") -> sp.csr_matrix:
+    """The user × item matrix of a benchmark dataset: ratings, or binarized for ``implicit``."""
+    X = _load_ratings(name, random_state)
+    if task == "implicit":
+        from .preprocessing import binarize_interactions
+
+        X, _ = binarize_interactions(X)
+    return X
+
+
+def _load_ratings(name: str, random_state: int) -> sp.csr_matrix:
     if name == "ml-100k":
         from .datasets import load_movielens_100k
 
@@ -64,48 +85,84 @@ def evaluate_model(
     model.fit(X_train, **fit_params)
     fit_seconds = time.perf_counter() - start
     epochs = int(getattr(getattr(model, "estimator_", model), "n_epochs_", 1))
-    return {
-        "model": name,
-        "rmse": -get_scorer("neg_rmse")(model, X_train, X_test),
-        "mae": -get_scorer("neg_mae")(model, X_train, X_test),
-        "epochs": epochs,
-        "seconds_per_epoch": fit_seconds / epochs,
-        "fit_seconds": fit_seconds,
-    }
+    scores = {}
+    for metric in TASK_METRICS[spec.task]:  # "neg_rmse" is reported as "rmse", positive
+        value = get_scorer(metric)(model, X_train, X_test)
+        scores[metric.removeprefix("neg_")] = -value if metric.startswith("neg_") else value
+    return {"model": name, **scores, "epochs": epochs,
+            "seconds_per_epoch": fit_seconds / epochs, "fit_seconds": fit_seconds}
+
+
+def split_dataset(X: sp.csr_matrix, task: str, test_size: float, valid_size: float | None,
+                  seed: int) -> tuple:
+    """``(X_train, X_test, X_valid or None)``: an entry split (explicit) or a per-user one."""
+    from .model_selection import holdout_row_entries, train_test_split
+
+    if task == "implicit":
+        if valid_size is not None:
+            raise ValueError(
+                "--valid-size applies to the explicit task; implicit models hold out 10% of "
+                "each user's training entries themselves."
+            )
+        X_train, X_test = holdout_row_entries(X, test_size, random_state=seed)
+        return X_train, X_test, None
+    parts = train_test_split(X, test_size=test_size, valid_size=valid_size, random_state=seed)
+    return parts[0], parts[-1], (parts[1] if valid_size is not None else None)
 
 
 def run_benchmark(
-    models: Sequence[str] = DEFAULT_MODELS,
+    models: Sequence[str] | None = None,
     *,
+    task: str = "explicit",
     dataset: str = "ml-100k",
-    test_size: float = 0.1,
+    test_size: float | None = None,
     valid_size: float | None = None,
     seed: int = 0,
     verbose: int = 0,
     **params,
 ) -> list[dict]:
-    """Run the benchmark and return one result row per model."""
-    from .model_selection import train_test_split
+    """Run the benchmark and return one result row per model.
 
-    X = load_dataset(dataset, seed)
-    parts = train_test_split(X, test_size=test_size, valid_size=valid_size, random_state=seed)
-    X_train, X_test = parts[0], parts[-1]
-    X_valid = parts[1] if valid_size is not None else None
+    ``models`` defaults to the task's registered models; ``test_size`` to 0.1
+    (explicit) or 0.2 (implicit).
+    """
+    if models is None:
+        models = DEFAULT_MODELS if task == "explicit" else task_models("implicit")
+    wrong = [name for name in models if get_model_spec(name).task != task]
+    if wrong:
+        raise ValueError(f"{wrong} are not {task}-feedback models; --task {task} runs "
+                         f"{task_models(task)}.")
+    if test_size is None:
+        test_size = 0.1 if task == "explicit" else 0.2
+    X = load_dataset(dataset, seed, task)
+    X_train, X_test, X_valid = split_dataset(X, task, test_size, valid_size, seed)
     return [
         evaluate_model(name, X_train, X_test, X_valid, random_state=seed, verbose=verbose, **params)
         for name in models
     ]
 
 
+def task_models(task: str) -> list[str]:
+    """The registered models of a task, in registry order."""
+    return [name for name, spec in MODELS.items() if spec.task == task]
+
+
 def format_table(rows: Sequence[dict]) -> str:
-    """A plain-text table of benchmark rows."""
-    header = f"{'model':<14}{'RMSE':>8}{'MAE':>8}{'epochs':>8}{'s/epoch':>10}{'fit s':>9}"
-    lines = [header, "-" * len(header)]
+    """A plain-text table of benchmark rows (one column per key of the first row)."""
+    columns = list(rows[0])
+    width = {c: max(len(c), 9) for c in columns}
+    width["model"] = max(len(r["model"]) for r in rows) + 2
+    lines = ["".join(c.ljust(width[c]) if c == "model" else c.rjust(width[c] + 1)
+                     for c in columns)]
+    lines.append("-" * len(lines[0]))
     for r in rows:
-        lines.append(
-            f"{r['model']:<14}{r['rmse']:>8.4f}{r['mae']:>8.4f}{r['epochs']:>8d}"
-            f"{r['seconds_per_epoch']:>10.3f}{r['fit_seconds']:>9.1f}"
-        )
+        cells = [
+            r[c].ljust(width[c]) if c == "model"
+            else f"{r[c]:>{width[c] + 1}d}" if isinstance(r[c], int)
+            else f"{r[c]:>{width[c] + 1}.4f}"
+            for c in columns
+        ]
+        lines.append("".join(cells))
     return "\n".join(lines)
 
 
@@ -115,7 +172,7 @@ def write_results(rows: Sequence[dict], output_dir: Path, meta: dict) -> tuple[P
     json_path, csv_path = output_dir / "results.json", output_dir / "results.csv"
     json_path.write_text(json.dumps({"settings": meta, "results": list(rows)}, indent=2))
     with csv_path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     return json_path, csv_path
@@ -125,9 +182,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sklearn-recae", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     bench = commands.add_parser("benchmark", help="fit and score models on a seeded entry split")
-    bench.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), choices=sorted(MODELS))
+    bench.add_argument("--task", default="explicit", choices=["explicit", "implicit"],
+                       help="ratings scored by RMSE/MAE, or binarized feedback scored by ranking")
+    bench.add_argument("--models", nargs="+", default=None, choices=sorted(MODELS),
+                       help="default: i-autorec u-autorec (explicit), every implicit model")
     bench.add_argument("--dataset", default="ml-100k", choices=["ml-100k", "synthetic"])
-    bench.add_argument("--test-size", type=float, default=0.1, help="held-out fraction of entries")
+    bench.add_argument("--test-size", type=float, default=None,
+                       help="held-out fraction of entries (default 0.1; of each user's, 0.2)")
     bench.add_argument("--valid-size", type=float, default=None,
                        help="fraction of entries every model early-stops on (default: each model "
                             "holds out its own from the training part)")
@@ -144,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     overrides = {k: v for k, v in {"max_epochs": args.max_epochs, "device": args.device}.items() if v}
     rows = run_benchmark(
-        args.models, dataset=args.dataset, test_size=args.test_size, valid_size=args.valid_size,
+        args.models, task=args.task, dataset=args.dataset, test_size=args.test_size,
+        valid_size=args.valid_size,
         seed=args.seed,
         verbose=args.verbose, **overrides,
     )

@@ -54,12 +54,37 @@ def _i_mma(random_state, verbose):
     return ItemBased(MultiMetricAutoRec(random_state=random_state, verbose=verbose))
 
 
+def _implicit(factory_name: str, **params):
+    """A factory of an implicit-feedback model with ``params`` over its defaults."""
+
+    def factory(random_state, verbose):
+        from . import autoencoder, linear
+
+        family = autoencoder if hasattr(autoencoder, factory_name) else linear
+        estimator = getattr(family, factory_name)(**params)
+        seeded = {"random_state": random_state, "verbose": verbose}
+        return estimator.set_params(**{k: v for k, v in seeded.items()
+                                       if k in estimator.get_params()})
+
+    return factory
+
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
         ModelSpec("i-autorec", _i_autorec),
         ModelSpec("u-autorec", _autorec),
         ModelSpec("mma", _i_mma),
+        ModelSpec("popularity", _implicit("PopularityRecommender"), task="implicit"),
+        ModelSpec("ease", _implicit("EASE"), task="implicit"),
+        ModelSpec("mil-lin-sig", _implicit("DenoisingAutoEncoder", loss="mil",
+                                           activation="lin-sig"), task="implicit"),
+        ModelSpec("mil-sig-sig", _implicit("DenoisingAutoEncoder", loss="mil",
+                                           activation="sig-sig"), task="implicit"),
+        ModelSpec("ce", _implicit("DenoisingAutoEncoder", loss="ce"), task="implicit"),
+        ModelSpec("ce-pair", _implicit("DenoisingAutoEncoder", loss="ce_pair"), task="implicit"),
+        ModelSpec("mult-dae", _implicit("MultDAE"), task="implicit"),
+        ModelSpec("cdae", _implicit("CDAE"), task="implicit"),
     ]
 }
 

@@ -19,7 +19,7 @@ def test_benchmark_writes_table_json_and_csv(tmp_path, capsys):
     ])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "u-autorec" in printed and "mma" in printed and "RMSE" in printed
+    assert "u-autorec" in printed and "mma" in printed and "rmse" in printed
     results = json.loads((out / "results.json").read_text())
     assert results["settings"]["valid_size"] == 0.1
     rows = {row["model"]: row for row in results["results"]}
@@ -35,3 +35,26 @@ def test_unknown_model_is_rejected(capsys):
     with pytest.raises(SystemExit):
         main(["benchmark", "--models", "nope"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_implicit_task_scores_rankings(tmp_path, capsys):
+    out = tmp_path / "implicit"
+    code = main([
+        "benchmark", "--task", "implicit", "--dataset", "synthetic",
+        "--models", "popularity", "ease", "mult-dae", "--max-epochs", "2",
+        "--device", "cpu", "--output-dir", str(out),
+    ])
+    assert code == 0
+    assert "ndcg@100" in capsys.readouterr().out
+    rows = {row["model"]: row for row in json.loads((out / "results.json").read_text())["results"]}
+    assert set(rows) == {"popularity", "ease", "mult-dae"}
+    for row in rows.values():
+        assert 0 <= row["recall@20"] <= 1 and 0 <= row["ndcg@100"] <= 1
+        shares = [row[f"{tail}_tail_share@100"] for tail in ("short", "medium", "long")]
+        assert sum(shares) == pytest.approx(1.0)
+    assert rows["mult-dae"]["epochs"] <= 2 + 2 and rows["ease"]["epochs"] == 1  # + the refit
+
+
+def test_a_model_of_the_other_task_is_refused():
+    with pytest.raises(ValueError, match="not implicit-feedback models"):
+        main(["benchmark", "--task", "implicit", "--dataset", "synthetic", "--models", "mma"])
