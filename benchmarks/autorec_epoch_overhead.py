@@ -1,7 +1,7 @@
 """Time one AutoRec epoch through the estimator against a minimal torch loop.
 
 Both do the same math on the same data: I-AutoRec on MovieLens-100K (rows =
-items), 500 sigmoid units, summed squared error over observed entries plus the
+items), AutoRec's default hidden size, sigmoid units, summed squared error over observed entries plus the
 L2 weight penalty (its ``n_batch / n_rows`` share per minibatch), no input
 masking, Adam, batch 256, one pass over the rows. The hand-written
 loop keeps the whole matrix dense in memory (the cheapest possible input
@@ -14,7 +14,6 @@ Prints the median seconds per epoch of each and their ratio (estimator / loop).
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import numpy as np
@@ -23,12 +22,15 @@ import torch
 from sklearn_recae.autoencoder import AutoRec
 from sklearn_recae.datasets import load_movielens_100k
 
+from _epoch_timing import compare_epochs
+
 
 def hand_written_epochs(R: np.ndarray, epochs: int, alpha: float, seed: int) -> list[float]:
     """Seconds per epoch of a minimal dense-input I-AutoRec loop."""
     torch.manual_seed(seed)
     D = torch.from_numpy(R)
-    encoder, decoder = torch.nn.Linear(D.shape[1], 500), torch.nn.Linear(500, D.shape[1])
+    hidden = AutoRec().hidden_units
+    encoder, decoder = torch.nn.Linear(D.shape[1], hidden), torch.nn.Linear(hidden, D.shape[1])
     params = [*encoder.parameters(), *decoder.parameters()]
     optimizer = torch.optim.Adam(params, lr=1e-3)
     times = []
@@ -63,15 +65,12 @@ def main() -> None:
     X = load_movielens_100k().ratings.T.tocsr()
     R = X.toarray()
     alpha = AutoRec().alpha
-    loop, est = [], []
-    for repeat in range(args.repeats):  # interleaved, so machine noise hits both
-        loop += hand_written_epochs(R, args.epochs, alpha, repeat)[1:]  # drop warm-up epoch
-        est += estimator_epochs(X, args.epochs, repeat)[1:]
-    loop_s, est_s = statistics.median(loop), statistics.median(est)
-    print(f"torch threads: {torch.get_num_threads()}")
-    print(f"hand-written loop : {loop_s * 1e3:8.1f} ms/epoch (median of {len(loop)})")
-    print(f"AutoRec estimator : {est_s * 1e3:8.1f} ms/epoch (median of {len(est)})")
-    print(f"ratio estimator / loop: {est_s / loop_s:.2f}")
+    compare_epochs(
+        "AutoRec estimator",
+        lambda epochs, seed: hand_written_epochs(R, epochs, alpha, seed),
+        lambda epochs, seed: estimator_epochs(X, epochs, seed),
+        epochs=args.epochs, repeats=args.repeats,
+    )
 
 
 if __name__ == "__main__":

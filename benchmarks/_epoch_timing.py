@@ -1,0 +1,30 @@
+"""Shared by the epoch-overhead benchmarks: interleaved timing of an estimator and a torch loop."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+
+import torch
+
+
+def compare_epochs(
+    name: str, loop: Callable[[int, int], list[float]], estimator: Callable[[int, int], list[float]],
+    *, epochs: int, repeats: int,
+) -> float:
+    """Print and return the ratio of median seconds per epoch, estimator / hand-written loop.
+
+    ``loop(epochs, seed)`` and ``estimator(epochs, seed)`` return seconds per
+    epoch; they run interleaved (so machine noise hits both) and the first
+    (warm-up) epoch of each run is dropped.
+    """
+    loop_times, est_times = [], []
+    for repeat in range(repeats):
+        loop_times += loop(epochs, repeat)[1:]
+        est_times += estimator(epochs, repeat)[1:]
+    loop_s, est_s = statistics.median(loop_times), statistics.median(est_times)
+    print(f"torch threads: {torch.get_num_threads()}")
+    print(f"hand-written loop : {loop_s * 1e3:8.1f} ms/epoch (median of {len(loop_times)})")
+    print(f"{name:<18}: {est_s * 1e3:8.1f} ms/epoch (median of {len(est_times)})")
+    print(f"ratio estimator / loop: {est_s / loop_s:.2f}")
+    return est_s / loop_s
