@@ -8,7 +8,10 @@ input dropout 0.5, L2-normalised input, multinomial log-likelihood, Adam
 ``weight_decay=4e-5`` here (which also decays the biases, a negligible
 deviation). The reference trains 200 epochs and keeps the best validation
 NDCG@100; here training stops after ``n_iter_no_change`` epochs without
-improvement and keeps the best epoch.
+improvement (40: the best mean validation NDCG@100 of 10, 20 and 40 over three
+seeded per-user splits of binarized MovieLens-100K
+(``benchmarks/multdae_patience_sweep.py``), 0.2929 ± 0.0051 against
+0.2780 ± 0.0181 for 10; test parts never read) and keeps the best epoch.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ class MultDAE(DenoisingAutoEncoder):
         The reference code's L2 penalty as Adam weight decay (see the module docstring).
     optimizer, lr, max_epochs, batch_size, early_stopping, validation_fraction, \
 n_iter_no_change, k_valid, refit, binarize, device, random_state, verbose
-        As for :class:`DenoisingAutoEncoder` (``lr=1e-3``, ``batch_size=500``).
+        As for :class:`DenoisingAutoEncoder` (``lr=1e-3``, ``batch_size=500``,
+        ``n_iter_no_change=40``).
 
     Attributes
     ----------
@@ -86,7 +90,7 @@ n_iter_no_change, k_valid, refit, binarize, device, random_state, verbose
         batch_size: int = 500,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
-        n_iter_no_change: int = 10,
+        n_iter_no_change: int = 40,
         k_valid: int = 100,
         refit: bool = True,
         binarize: bool = True,
