@@ -40,6 +40,8 @@ __all__ = [
     "csr_to_torch",
     "densify",
     "make_callbacks",
+    "ndcg_error_sums",
+    "ndcg_scoring",
     "resolve_optimizer",
     "rmse_from_sums",
 ]
@@ -326,6 +328,24 @@ class RaiseOnDivergence(Callback):
                 f"{self.initial_loss_:.3g}. Lower the learning rate (lr) or the penalty "
                 "strength, or check the input scale."
             )
+
+
+def ndcg_scoring() -> tuple[str, ErrorSumScoring]:
+    """The callback recording ``valid_ndcg``, the mean NDCG@k of an epoch's validation rows."""
+    return "valid_ndcg", ErrorSumScoring("valid_ndcg", "valid_ndcg_sum", "valid_ndcg_count",
+                                         _mean_from_sums)
+
+
+def ndcg_error_sums(y_pred, y_true, X, k: int) -> dict:
+    """``error_sums`` of the implicit models: per-batch NDCG@k sums for :func:`ndcg_scoring`."""
+    from .nn.ranking import ndcg_sums
+
+    sums = ndcg_sums(y_pred, y_true, X, k)
+    return {"valid_ndcg_sum": sums["ndcg_sum"], "valid_ndcg_count": sums["ndcg_count"]}
+
+
+def _mean_from_sums(total: float, count: float) -> float:
+    return total / count
 
 
 def rmse_from_sums(sse: float, count: float) -> float:

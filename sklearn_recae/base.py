@@ -28,6 +28,7 @@ from .utils._sklearn import check_is_fitted
 from .utils.validation import check_interactions, check_k
 
 __all__ = [
+    "ImplicitFeedbackMixin",
     "RecommenderMixin",
     "TorchRecommender",
     "atomic_fit",
@@ -431,3 +432,29 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         """The skorch training history (epochs, losses, validation metrics)."""
         check_is_fitted(self)
         return self.net_.history
+
+
+class ImplicitFeedbackMixin:
+    """What the implicit-feedback torch models share (put it before ``TorchRecommender``).
+
+    Early stopping on the NDCG of 10% of each row's entries (higher is
+    better), input read as signs when the estimator's ``binarize`` parameter
+    is True (positive → 1, negative feedback → −1), and NDCG@100 as the
+    default score.
+    """
+
+    _validation_metric = "valid_ndcg"
+    _validation_lower_is_better = False
+    _per_row_validation = True
+
+    def _prepare(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        """The model input: ``X`` (a canonical copy) binarized in place when asked."""
+        if self.binarize:
+            X.data = np.sign(X.data).astype(np.float32)
+        return X
+
+    def _check_predict_input(self, X) -> sp.csr_matrix:
+        return self._prepare(super()._check_predict_input(X))
+
+    def _default_scorer(self):
+        return ndcg_at_100

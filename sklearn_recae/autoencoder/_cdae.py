@@ -37,25 +37,25 @@ from skorch.utils import to_tensor
 from .._skorch import (
     OPTIMIZERS,
     CSRRows,
-    ErrorSumScoring,
     RecommenderNet,
     csr_to_torch,
     densify,
     make_callbacks,
+    ndcg_error_sums,
+    ndcg_scoring,
     resolve_optimizer,
 )
 from ..base import (
+    ImplicitFeedbackMixin,
     TorchRecommender,
-    mask_seen_,
     atomic_fit,
     check_bool,
     iter_row_blocks,
-    ndcg_at_100,
+    mask_seen_,
 )
 from ..losses import PointwiseCrossEntropyLoss, PointwiseSquaredLoss
 from ..nn.cdae import CDAEModule
 from ..nn.dae import ACTIVATION_PAIRS, parse_activation_pair
-from ..nn.ranking import ndcg_sums
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_is_fitted
 from ..utils.validation import check_held_out, check_interactions, check_k
 
@@ -151,16 +151,9 @@ class CDAENet(RecommenderNet):
         return step
 
 
-def _ranking_sums(y_pred, y_true, X, k: int) -> dict:
-    sums = ndcg_sums(y_pred, y_true, X, k)
-    return {"valid_ndcg_sum": sums["ndcg_sum"], "valid_ndcg_count": sums["ndcg_count"]}
-
-
-def _ratio(total: float, count: float) -> float:
-    return total / count
-
-
-class CDAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender):
+class CDAE(
+    ImplicitFeedbackMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender
+):
     """Collaborative Denoising Auto-Encoder: a denoising autoencoder with a user input node.
 
     Each row ``y_u`` of ``X`` (user ``u``'s implicit feedback) is corrupted
@@ -307,10 +300,6 @@ class CDAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender):
         "verbose": ["verbose"],
     }
 
-    _validation_metric = "valid_ndcg"
-    _validation_lower_is_better = False
-    _per_row_validation = True
-
     def __init__(
         self,
         loss: str = "logistic",
@@ -392,14 +381,6 @@ class CDAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender):
                 f"output (activation '<hidden>-sig' or None), got activation={self.activation!r}."
             )
 
-    def _prepare(self, X: sp.csr_matrix) -> sp.csr_matrix:
-        """The model input: ``X`` binarized (positive → 1, negative → −1) when asked."""
-        if self.binarize:
-            X.data = np.sign(X.data).astype(np.float32)
-        return X
-
-    def _check_predict_input(self, X) -> sp.csr_matrix:
-        return self._prepare(super()._check_predict_input(X))
 
     def _check_users(self, users, n_rows: int) -> np.ndarray:
         """``users`` as int64 row indices of fit's matrix, one per row of ``X``."""
@@ -449,16 +430,15 @@ class CDAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender):
             iterator_train__collate_fn=collate_user_csr,
             iterator_valid__collate_fn=collate_user_csr,
             callbacks=[
-                ("valid_ndcg", ErrorSumScoring("valid_ndcg", "valid_ndcg_sum",
-                                               "valid_ndcg_count", _ratio)),
+                ndcg_scoring(),
                 *make_callbacks(
                     monitor=self._monitor(train_split),
                     patience=self.n_iter_no_change,
                     verbose=self.verbose,
-                    lower_is_better=False,
+                    lower_is_better=self._validation_lower_is_better,
                 ),
             ],
-            error_sums=functools.partial(_ranking_sums, k=self.k_valid),
+            error_sums=functools.partial(ndcg_error_sums, k=self.k_valid),
             device=device,
             verbose=self.verbose,
         )
@@ -577,9 +557,6 @@ class CDAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender):
     def _n_features_out(self) -> int:
         check_is_fitted(self)
         return self.hidden_units
-
-    def _default_scorer(self):
-        return ndcg_at_100
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

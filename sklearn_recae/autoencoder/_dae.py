@@ -26,13 +26,14 @@ from skorch.callbacks import Callback, GradientNormClipping
 
 from .._skorch import (
     OPTIMIZERS,
-    ErrorSumScoring,
     RecommenderNet,
     collate_csr,
     make_callbacks,
+    ndcg_error_sums,
+    ndcg_scoring,
     resolve_optimizer,
 )
-from ..base import TorchRecommender, atomic_fit, ndcg_at_100
+from ..base import ImplicitFeedbackMixin, TorchRecommender, atomic_fit
 from ..losses import (
     MaxNorm,
     MILLoss,
@@ -41,7 +42,6 @@ from ..losses import (
     PointwiseCrossEntropyLoss,
 )
 from ..nn.dae import ACTIVATION_PAIRS, DenoisingAutoEncoderModule, parse_activation_pair
-from ..nn.ranking import ndcg_sums
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_is_fitted
 from ..utils.validation import check_held_out, check_interactions
 
@@ -81,16 +81,9 @@ class MaxNormClipping(Callback):
                 MaxNorm(self.decoder_alpha, dim=1)(layers[-1].weight)
 
 
-def _ranking_sums(y_pred, y_true, X, k: int) -> dict:
-    sums = ndcg_sums(y_pred, y_true, X, k)
-    return {"valid_ndcg_sum": sums["ndcg_sum"], "valid_ndcg_count": sums["ndcg_count"]}
-
-
-def _ratio(total: float, count: float) -> float:
-    return total / count
-
-
-class DenoisingAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender):
+class DenoisingAutoEncoder(
+    ImplicitFeedbackMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender
+):
     """User-based denoising autoencoder for implicit feedback, with the MIL loss and baselines.
 
     A row's interactions are corrupted by dropout, L2-normalised, encoded and
@@ -207,10 +200,6 @@ class DenoisingAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, To
         "verbose": ["verbose"],
     }
 
-    _validation_metric = "valid_ndcg"
-    _validation_lower_is_better = False
-    _per_row_validation = True
-
     def __init__(
         self,
         loss: str = "mil",
@@ -318,14 +307,6 @@ class DenoisingAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, To
                 f"hidden_units must be a non-empty tuple of positive ints, got {self.hidden_units!r}."
             )
 
-    def _prepare(self, X: sp.csr_matrix) -> sp.csr_matrix:
-        """The training input: ``X`` binarized (positive → 1, negative → −1) when asked."""
-        if self.binarize:
-            X.data = np.sign(X.data).astype(np.float32)
-        return X
-
-    def _check_predict_input(self, X) -> sp.csr_matrix:
-        return self._prepare(super()._check_predict_input(X))
 
     def _criterion(self) -> torch.nn.Module:
         if self.loss == "mil":
@@ -342,8 +323,7 @@ class DenoisingAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, To
     def _build_net(
         self, X: sp.csr_matrix, device: str, *, train_split, max_epochs: int
     ) -> RecommenderNet:
-        callbacks = [("valid_ndcg", ErrorSumScoring("valid_ndcg", "valid_ndcg_sum",
-                                                    "valid_ndcg_count", _ratio))]
+        callbacks = [ndcg_scoring()]
         if self.clip_grad_norm is not None:
             callbacks.append(("clip_grad", GradientNormClipping(self.clip_grad_norm)))
         if self.max_norm_encoder is not None or self.max_norm_decoder is not None:
@@ -378,7 +358,7 @@ class DenoisingAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, To
                     lower_is_better=self._validation_lower_is_better,
                 ),
             ],
-            error_sums=functools.partial(_ranking_sums, k=self.k_valid),
+            error_sums=functools.partial(ndcg_error_sums, k=self.k_valid),
             device=device,
             verbose=self.verbose,
         )
@@ -400,9 +380,6 @@ class DenoisingAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, To
     def _n_features_out(self) -> int:
         check_is_fitted(self)
         return self.hidden_units[-1]
-
-    def _default_scorer(self):
-        return ndcg_at_100
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
