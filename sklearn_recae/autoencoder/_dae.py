@@ -307,7 +307,6 @@ class DenoisingAutoEncoder(
                 f"hidden_units must be a non-empty tuple of positive ints, got {self.hidden_units!r}."
             )
 
-
     def _criterion(self) -> torch.nn.Module:
         if self.loss == "mil":
             return MILLoss(A=self.A, gamma=self.gamma, gamma_pos=self.gamma_pos,
@@ -323,23 +322,11 @@ class DenoisingAutoEncoder(
     def _build_net(
         self, X: sp.csr_matrix, device: str, *, train_split, max_epochs: int
     ) -> RecommenderNet:
-        callbacks = [ndcg_scoring()]
-        if self.clip_grad_norm is not None:
-            callbacks.append(("clip_grad", GradientNormClipping(self.clip_grad_norm)))
-        if self.max_norm_encoder is not None or self.max_norm_decoder is not None:
-            callbacks.append(("max_norm", MaxNormClipping(self.max_norm_encoder,
-                                                          self.max_norm_decoder)))
-        return RecommenderNet(
-            DenoisingAutoEncoderModule,
-            module__n_items=X.shape[1],
-            module__hidden_units=tuple(self.hidden_units),
-            module__activation=self.activation,
-            module__dropout=self.dropout,
-            module__normalize=self.normalize,
-            module__batch_norm=self.batch_norm,
+        return self._net_class(
+            **self._module_params(X),
             criterion=self._criterion(),
             optimizer=resolve_optimizer(self.optimizer),
-            optimizer__weight_decay=self.weight_decay,
+            **({"optimizer__weight_decay": self.weight_decay} if self.weight_decay else {}),
             lr=self.lr,
             max_epochs=max_epochs,
             batch_size=self.batch_size,
@@ -350,7 +337,8 @@ class DenoisingAutoEncoder(
             iterator_train__collate_fn=collate_csr,
             iterator_valid__collate_fn=collate_csr,
             callbacks=[
-                *callbacks,
+                ndcg_scoring(),
+                *self._training_callbacks(X),
                 *make_callbacks(
                     monitor=self._monitor(train_split),
                     patience=self.n_iter_no_change,
@@ -362,6 +350,31 @@ class DenoisingAutoEncoder(
             device=device,
             verbose=self.verbose,
         )
+
+    #: The skorch net class (the VAEs use a subclass that adds the KL term).
+    _net_class = RecommenderNet
+
+    def _module_params(self, X: sp.csr_matrix) -> dict:
+        """The torch module and its ``module__`` parameters for ``X``."""
+        return {
+            "module": DenoisingAutoEncoderModule,
+            "module__n_items": X.shape[1],
+            "module__hidden_units": tuple(self.hidden_units),
+            "module__activation": self.activation,
+            "module__dropout": self.dropout,
+            "module__normalize": self.normalize,
+            "module__batch_norm": self.batch_norm,
+        }
+
+    def _training_callbacks(self, X: sp.csr_matrix) -> list[tuple[str, Callback]]:
+        """The callbacks acting on training steps: gradient clipping and max-norm."""
+        callbacks: list[tuple[str, Callback]] = []
+        if self.clip_grad_norm is not None:
+            callbacks.append(("clip_grad", GradientNormClipping(self.clip_grad_norm)))
+        if self.max_norm_encoder is not None or self.max_norm_decoder is not None:
+            callbacks.append(("max_norm", MaxNormClipping(self.max_norm_encoder,
+                                                          self.max_norm_decoder)))
+        return callbacks
 
     def transform(self, X) -> np.ndarray:
         """Return the code of each row (input dropout off).
