@@ -25,7 +25,6 @@ import itertools
 import json
 import time
 
-import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 

@@ -38,12 +38,14 @@ __all__ = [
     "RecommenderNet",
     "collate_csr",
     "csr_to_torch",
+    "clipped_error_sums",
     "densify",
     "make_callbacks",
     "ndcg_error_sums",
     "ndcg_scoring",
     "resolve_optimizer",
     "rmse_from_sums",
+    "rmse_scoring",
 ]
 
 
@@ -311,7 +313,8 @@ class RaiseOnDivergence(Callback):
         rows = sum(b["train_batch_size"] for b in batches)
         if not rows or self.initial_loss_ is None:
             return
-        per_row = sum(b["train_loss"] * b["train_batch_size"] for b in batches) / rows
+        # the batch losses over the rows, as for the first batch (whatever the loss's reduction)
+        per_row = sum(b["train_loss"] for b in batches) / rows
         weight_norm = _weight_norm(net.module_)
         if weight_norm > self.factor * max(self.initial_weight_norm_, 1e-12):
             raise FloatingPointError(
@@ -320,7 +323,9 @@ class RaiseOnDivergence(Callback):
                 f"{self.initial_weight_norm_:.3g} (a bounded loss hides this). Lower the "
                 "learning rate (lr)."
             )
-        limit = self.factor * max(self.initial_loss_, 1e-12)
+        # a per-row loss of 0 at the first batch (e.g. a multinomial over one item, before a
+        # KL term is annealed in) is no scale: losses below factor * 1e-3 never count
+        limit = self.factor * max(self.initial_loss_, 1e-3)
         if per_row > limit:
             raise FloatingPointError(
                 f"Training diverged: in epoch {len(net.history)} the training loss per row "
@@ -328,6 +333,21 @@ class RaiseOnDivergence(Callback):
                 f"{self.initial_loss_:.3g}. Lower the learning rate (lr) or the penalty "
                 "strength, or check the input scale."
             )
+
+
+def rmse_scoring() -> tuple[str, ErrorSumScoring]:
+    """The callback recording ``valid_rmse``, the RMSE over every validation entry of an epoch."""
+    return "valid_rmse", ErrorSumScoring("valid_rmse", "valid_sse", "valid_count", rmse_from_sums)
+
+
+def clipped_error_sums(y_pred, y_true, X, low: float | None, high: float | None) -> dict:
+    """``error_sums`` of the rating models: squared-error sums of ``y_pred`` clipped to ``[low, high]``."""
+    from .losses import masked_squared_error_sums
+
+    if low is not None:
+        y_pred = y_pred.clamp(low, high)
+    sse, count = masked_squared_error_sums(y_pred, y_true)
+    return {"valid_sse": sse, "valid_count": count}
 
 
 def ndcg_scoring() -> tuple[str, ErrorSumScoring]:

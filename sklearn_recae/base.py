@@ -434,6 +434,46 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         return self.net_.history
 
 
+class ExplicitRatingMixin:
+    """What the rating (explicit-feedback) torch models share (put it before ``TorchRecommender``).
+
+    The rating statistics of ``fit`` (:meth:`_set_rating_stats`), the
+    prediction fallbacks (columns never observed in ``fit`` get the global
+    mean rating, rows with no observation the column means) and the clipping
+    of predictions to the training rating range with the estimator's
+    ``clip_predictions`` parameter, for ``predict`` and for the validation
+    RMSE (:meth:`_validation_error_sums`).
+    """
+
+    def _set_rating_stats(self, X: sp.csr_matrix) -> None:
+        counts = np.bincount(X.indices, minlength=X.shape[1])
+        sums = np.bincount(X.indices, weights=X.data, minlength=X.shape[1])
+        self.global_mean_ = float(X.data.mean()) if X.nnz else 0.0
+        self.column_means_ = np.where(
+            counts > 0, sums / np.maximum(counts, 1), self.global_mean_
+        ).astype(np.float32)
+        self._column_observed = counts > 0
+        self.rating_range_ = (float(X.data.min()), float(X.data.max())) if X.nnz else (0.0, 0.0)
+
+    def _validation_error_sums(self) -> Callable:
+        """The nets' ``error_sums``: squared errors of the (clipped) predictions."""
+        from ._skorch import clipped_error_sums
+
+        low, high = self.rating_range_ if self.clip_predictions else (None, None)
+        return functools.partial(clipped_error_sums, low=low, high=high)
+
+    def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
+        scores = super()._score_block(block)
+        unobserved = torch.as_tensor(~self._column_observed, device=scores.device)
+        scores.masked_fill_(unobserved, self.global_mean_)
+        empty_rows = torch.as_tensor(np.diff(block.indptr) == 0, device=scores.device)
+        if empty_rows.any():
+            scores[empty_rows] = torch.as_tensor(self.column_means_, device=scores.device)
+        if self.clip_predictions:
+            scores.clamp_(*self.rating_range_)
+        return scores
+
+
 class ImplicitFeedbackMixin:
     """What the implicit-feedback torch models share (put it before ``TorchRecommender``).
 

@@ -47,6 +47,13 @@ def _i_autorec(random_state, verbose):
     return ItemBased(_autorec(random_state, verbose))
 
 
+def _deeprec(random_state, verbose):
+    from .autoencoder import DeepRec
+    from .compose import ItemBased
+
+    return ItemBased(DeepRec(random_state=random_state, verbose=verbose))
+
+
 def _i_mma(random_state, verbose):
     from .compose import ItemBased
     from .ensemble import MultiMetricAutoRec
@@ -75,6 +82,7 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("i-autorec", _i_autorec),
         ModelSpec("u-autorec", _autorec),
         ModelSpec("mma", _i_mma),
+        ModelSpec("deeprec", _deeprec),
         ModelSpec("popularity", _implicit("PopularityRecommender"), task="implicit"),
         ModelSpec("ease", _implicit("EASE"), task="implicit"),
         ModelSpec("mil-lin-sig", _implicit("DenoisingAutoEncoder", loss="mil",
@@ -85,6 +93,8 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("ce-pair", _implicit("DenoisingAutoEncoder", loss="ce_pair"), task="implicit"),
         ModelSpec("mult-dae", _implicit("MultDAE"), task="implicit"),
         ModelSpec("cdae", _implicit("CDAE"), task="implicit"),
+        ModelSpec("multvae", _implicit("MultVAE"), task="implicit"),
+        ModelSpec("recvae", _implicit("RecVAE"), task="implicit"),
     ]
 }
 

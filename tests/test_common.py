@@ -23,7 +23,15 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_recae.autoencoder import CDAE, AutoRec, DenoisingAutoEncoder, MultDAE
+from sklearn_recae.autoencoder import (
+    CDAE,
+    AutoRec,
+    DeepRec,
+    DenoisingAutoEncoder,
+    MultDAE,
+    MultVAE,
+    RecVAE,
+)
 from sklearn_recae.compose import ItemBased
 from sklearn_recae.ensemble import MultiMetricAutoRec
 from sklearn_recae.linear import EASE, PopularityRecommender
@@ -53,6 +61,11 @@ ESTIMATORS = [
     DenoisingAutoEncoder(hidden_units=(8,), max_epochs=2, batch_size=16, random_state=0),
     MultDAE(hidden_units=(8, 4), max_epochs=2, batch_size=16, random_state=0),
     CDAE(hidden_units=8, max_epochs=2, batch_size=16, random_state=0),
+    MultVAE(hidden_units=(8, 4), max_epochs=2, batch_size=16, random_state=0),
+    RecVAE(hidden_units=8, n_components=4, n_layers=2, max_epochs=1, batch_size=16,
+           random_state=0),
+    # Adam: the checks' inputs are ~100, on which the default momentum SGD diverges
+    DeepRec(hidden_units=(8, 4), optimizer="adam", max_epochs=3, batch_size=16, random_state=0),
     EASE(l2=10.0),
     PopularityRecommender(),
 ]
@@ -100,6 +113,9 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "DenoisingAutoEncoder": _RECOMMENDER_CHECKS,
     "MultDAE": _RECOMMENDER_CHECKS,
     "CDAE": _RECOMMENDER_CHECKS,
+    "MultVAE": _RECOMMENDER_CHECKS,
+    "RecVAE": _RECOMMENDER_CHECKS,
+    "DeepRec": _RECOMMENDER_CHECKS,
     # exact: each row is scored from its own entries, whatever the batch
     "EASE": _EXACT_RECOMMENDER_CHECKS,
     "PopularityRecommender": _EXACT_RECOMMENDER_CHECKS,
@@ -158,6 +174,29 @@ RECOMMENDERS = [
             explicit=False,
         ),
         id="CDAE",
+    ),
+    pytest.param(
+        Recommender(
+            lambda: MultVAE(hidden_units=(32, 16), max_epochs=60, batch_size=16, lr=1e-2,
+                            early_stopping=False, random_state=0),
+            explicit=False,
+        ),
+        id="MultVAE",
+    ),
+    pytest.param(
+        Recommender(
+            lambda: RecVAE(hidden_units=32, n_components=16, n_layers=2, max_epochs=15,
+                           batch_size=16, lr=1e-2, early_stopping=False, random_state=0),
+            explicit=False,
+        ),
+        id="RecVAE",
+    ),
+    pytest.param(
+        Recommender(
+            lambda: DeepRec(hidden_units=(32, 16), dropout=0.5, optimizer="sgd", lr=0.02,
+                            max_epochs=30, batch_size=16, early_stopping=False, random_state=0),
+        ),
+        id="DeepRec",
     ),
     pytest.param(Recommender(lambda: EASE(l2=10.0), explicit=False), id="EASE"),
 ]

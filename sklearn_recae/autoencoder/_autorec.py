@@ -27,16 +27,15 @@ import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
 from .._skorch import (
-    ErrorSumScoring,
     OPTIMIZERS,
     RecommenderNet,
     collate_csr,
     make_callbacks,
     resolve_optimizer,
-    rmse_from_sums,
+    rmse_scoring,
 )
-from ..base import TorchRecommender, atomic_fit
-from ..losses import MaskedLpLoss, lp_penalty, masked_squared_error_sums
+from ..base import ExplicitRatingMixin, TorchRecommender, atomic_fit
+from ..losses import MaskedLpLoss, lp_penalty
 from ..nn.autorec import ACTIVATIONS, AutoRecModule
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_is_fitted
 from ..utils.validation import check_held_out, check_interactions
@@ -48,14 +47,9 @@ def _weight_penalty(module: torch.nn.Module, penalty: str | None, alpha: float) 
     return lp_penalty(module.weight_matrices(), penalty, alpha)
 
 
-def _clipped_error_sums(y_pred, y_true, X, low: float | None, high: float | None) -> dict:
-    if low is not None:
-        y_pred = y_pred.clamp(low, high)
-    sse, count = masked_squared_error_sums(y_pred, y_true)
-    return {"valid_sse": sse, "valid_count": count}
-
-
-class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender):
+class AutoRec(
+    ExplicitRatingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender
+):
     """AutoRec: an autoencoder over rating vectors (Sedhain et al. 2015).
 
     Fitted on a user × item matrix this is **U-AutoRec** (a sample is a user's
@@ -260,20 +254,9 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
         self._fit_net(X, X_valid)
         return self
 
-    def _set_rating_stats(self, X: sp.csr_matrix) -> None:
-        counts = np.bincount(X.indices, minlength=X.shape[1])
-        sums = np.bincount(X.indices, weights=X.data, minlength=X.shape[1])
-        self.global_mean_ = float(X.data.mean()) if X.nnz else 0.0
-        self.column_means_ = np.where(
-            counts > 0, sums / np.maximum(counts, 1), self.global_mean_
-        ).astype(np.float32)
-        self._column_observed = counts > 0
-        self.rating_range_ = (float(X.data.min()), float(X.data.max())) if X.nnz else (0.0, 0.0)
-
     def _build_net(
         self, X: sp.csr_matrix, device: str, *, train_split, max_epochs: int
     ) -> RecommenderNet:
-        low, high = self.rating_range_ if self.clip_predictions else (None, None)
         return RecommenderNet(
             AutoRecModule,
             module__n_inputs=X.shape[1],
@@ -292,7 +275,7 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
             iterator_train__collate_fn=collate_csr,
             iterator_valid__collate_fn=collate_csr,
             callbacks=[
-                ("valid_rmse", ErrorSumScoring("valid_rmse", "valid_sse", "valid_count", rmse_from_sums)),
+                rmse_scoring(),
                 *make_callbacks(
                     monitor=self._monitor(train_split),
                     patience=self.n_iter_no_change,
@@ -300,22 +283,10 @@ class AutoRec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommende
                 ),
             ],
             penalty=functools.partial(_weight_penalty, penalty=self.penalty, alpha=self.alpha),
-            error_sums=functools.partial(_clipped_error_sums, low=low, high=high),
+            error_sums=self._validation_error_sums(),
             device=device,
             verbose=self.verbose,
         )
-
-    def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
-        scores = super()._score_block(block)
-        unobserved = torch.as_tensor(~self._column_observed, device=scores.device)
-        scores.masked_fill_(unobserved, self.global_mean_)
-        empty_rows = torch.as_tensor(np.diff(block.indptr) == 0, device=scores.device)
-        if empty_rows.any():
-            column_means = torch.as_tensor(self.column_means_, device=scores.device)
-            scores[empty_rows] = column_means
-        if self.clip_predictions:
-            scores.clamp_(*self.rating_range_)
-        return scores
 
     def transform(self, X) -> np.ndarray:
         """Return the hidden code ``g(V r + μ)`` of each row.
