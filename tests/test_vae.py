@@ -63,7 +63,7 @@ def test_annealing_reaches_beta_max_during_fit(X):
 def test_default_anneal_steps_derive_from_the_gradient_steps(X):
     model = MultVAE(hidden_units=(8, 4), batch_size=30, max_epochs=1, early_stopping=False,
                     random_state=0).fit(X)
-    assert model.total_anneal_steps_ == 20 * 4  # ANNEAL_EPOCHS × ceil(100 / 30)
+    assert model.total_anneal_steps_ == 50 * 4  # ANNEAL_EPOCHS × ceil(100 / 30)
 
 
 def test_vae_loss_is_nll_plus_weighted_kl():

@@ -186,9 +186,10 @@ class CDAE(
         row's positives (target 1) and sampled negatives (target 0), summed
         per row and averaged over the rows. The authors' code defaults to
         the logistic loss.
-    neg_ratio : float or None, default=5.0
+    neg_ratio : float or None, default=None
         Unobserved items sampled per positive, anew in every batch (the
-        authors' code samples 5 per positive); None uses every unobserved item.
+        authors' code samples 5 per positive); None uses every unobserved item
+        (the default: see Notes).
     hidden_units : int, default=50
         Hidden units ``K`` (the paper's experiments use 50).
     activation : str or None, default=None
@@ -202,9 +203,9 @@ class CDAE(
         Corruption level ``q``: each input entry is dropped with probability
         ``q`` in training and the kept ones are scaled by ``1/(1 − q)`` (the
         paper's unbiased corruption; ``q = 0.5`` is the authors' default).
-    weight_decay : float, default=0.01
+    weight_decay : float, default=0.001
         ``λ`` of the L2 penalty ``λ/2 (‖W‖² + ‖W'‖² + ‖V‖² + ‖b‖² + ‖b'‖²)``
-        (the authors' default ``λ = 0.01``), added to each batch's loss with
+        (the authors' default is ``λ = 0.01``; see Notes), added to each batch's loss with
         each user's ``V_u`` counted in the batch that holds its row, so that
         an epoch decays every ``V_u`` once, as the authors' per-user SGD does
         (an optimizer's weight decay would shrink every user's vector at every
@@ -258,6 +259,17 @@ class CDAE(
     authors' code ties them by default). ``V`` starts at zero. An item-based
     CDAE is the same estimator fitted on ``X.T`` (one node per item).
 
+    ``neg_ratio=None`` (every unobserved item in the loss) and ``λ = 0.001``
+    were chosen on validation data only (``benchmarks/implicit_default_sweep.py
+    --model cdae``: binarized MovieLens-100K, three seeded per-user splits,
+    test parts never read; validation NDCG@100 with the mean user vector, as
+    the package's scorers rank): 0.3053 ± 0.0038, against 0.2850 ± 0.0050 for
+    the authors' 5 sampled negatives per positive with λ = 0.01, 0.2967 ±
+    0.0033 for every negative with λ = 0.01, 0.3030 ± 0.0078 for λ = 1e-4;
+    200 hidden units, dropout 0.2 and AdaGrad step 0.3 were worse. Using every
+    negative is also faster here: sampling costs more than scoring all 1,682
+    items.
+
     References
     ----------
     .. [1] Y. Wu, C. DuBois, A. X. Zheng and M. Ester, "Collaborative Denoising
@@ -304,11 +316,11 @@ class CDAE(
         self,
         loss: str = "logistic",
         *,
-        neg_ratio: float | None = 5.0,
+        neg_ratio: float | None = None,
         hidden_units: int = 50,
         activation: str | None = None,
         dropout: float = 0.5,
-        weight_decay: float = 0.01,
+        weight_decay: float = 0.001,
         optimizer="adagrad",
         lr: float = 0.1,
         max_epochs: int = 200,
