@@ -82,6 +82,7 @@ def main(argv=None) -> None:
         valid_mean=("valid_ndcg@100", "mean"), valid_std=("valid_ndcg@100", "std"),
         best_epoch=("best_epoch", "mean"), epochs=("epochs", "mean"), fit_s=("fit_s", "mean"))
     with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(results.round(4).to_string(index=False), end="\n\n")
         print(table.sort_values("valid_mean", ascending=False).round(4).to_string())
     print(f"\nbest mean: {table['valid_mean'].idxmax()} ({table['valid_mean'].max():.4f})")
 

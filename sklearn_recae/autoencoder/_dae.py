@@ -10,7 +10,10 @@ Training early-stops on the NDCG@k of held-out entries of each row.
 Deviations from the paper, each a parameter: minibatch Adam with early
 stopping on a per-row validation hold-out (the paper tunes epochs on a
 validation set too); ``weight_decay`` is Adam's (coupled) L2, applied to
-biases as well.
+biases as well; torch's default initialisation, where the paper (§3.3) uses
+Glorot-uniform weights and truncated-normal(10⁻³) biases (the module's
+``xavier_init``, on for :class:`MultDAE`; not validated for the MIL and
+cross-entropy losses yet, so not their default).
 """
 
 from __future__ import annotations
