@@ -2,9 +2,12 @@
 
 The benchmark fits the registered models on a seeded split of a dataset
 (MovieLens-100K by default), scores each on the held-out entries, prints a
-table and writes it as JSON and CSV.
+table and writes it as JSON and CSV. Each model runs on its own task
+(``--models multvae recvae deeprec`` gives an implicit and an explicit table,
+written to ``<output-dir>/implicit`` and ``<output-dir>/explicit``); ``--task``
+runs one task only.
 
-- ``--task explicit`` (default): a uniform entry split of the ratings, scored
+- ``--task explicit`` (the default without ``--models``): a uniform entry split of the ratings, scored
   by RMSE and MAE. With ``--valid-size`` the split has a validation part too
   (MMA's 70/10/20 protocol: ``--test-size 0.2 --valid-size 0.1``): every model
   early-stops on it; otherwise each model holds out its own validation entries.
@@ -29,7 +32,7 @@ from sklearn.base import clone
 
 from .registry import MODELS, get_model_spec
 
-__all__ = ["main", "run_benchmark"]
+__all__ = ["main", "models_by_task", "run_benchmark"]
 
 DEFAULT_MODELS = ("i-autorec", "u-autorec")
 #: Scorer names of each task's metrics (``metrics.get_scorer``), in table order.
@@ -182,8 +185,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sklearn-recae", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     bench = commands.add_parser("benchmark", help="fit and score models on a seeded entry split")
-    bench.add_argument("--task", default="explicit", choices=["explicit", "implicit"],
-                       help="ratings scored by RMSE/MAE, or binarized feedback scored by ranking")
+    bench.add_argument("--task", default=None, choices=["explicit", "implicit"],
+                       help="ratings scored by RMSE/MAE, or binarized feedback scored by ranking "
+                            "(default: each model's own task; explicit without --models)")
     bench.add_argument("--models", nargs="+", default=None, choices=sorted(MODELS),
                        help="default: i-autorec u-autorec (explicit), every implicit model")
     bench.add_argument("--dataset", default="ml-100k", choices=["ml-100k", "synthetic"])
@@ -204,14 +208,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m sklearn_recae`` and the ``sklearn-recae`` script."""
     args = _parser().parse_args(argv)
     overrides = {k: v for k, v in {"max_epochs": args.max_epochs, "device": args.device}.items() if v}
-    rows = run_benchmark(
-        args.models, task=args.task, dataset=args.dataset, test_size=args.test_size,
-        valid_size=args.valid_size,
-        seed=args.seed,
-        verbose=args.verbose, **overrides,
-    )
-    print(format_table(rows))
+    tasks = models_by_task(args.models, args.task)
     meta = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    json_path, csv_path = write_results(rows, args.output_dir, meta)
-    print(f"\nwrote {json_path} and {csv_path}")
+    for task, models in tasks.items():
+        rows = run_benchmark(
+            models, task=task, dataset=args.dataset, test_size=args.test_size,
+            valid_size=args.valid_size, seed=args.seed, verbose=args.verbose, **overrides,
+        )
+        if len(tasks) > 1:
+            print(f"\n{task} feedback")
+        print(format_table(rows))
+        # several tasks: one folder each (their metrics differ)
+        output_dir = args.output_dir / task if len(tasks) > 1 else args.output_dir
+        json_path, csv_path = write_results(rows, output_dir, {**meta, "task": task})
+        print(f"\nwrote {json_path} and {csv_path}")
     return 0
+
+
+def models_by_task(models: Sequence[str] | None, task: str | None) -> dict[str, list | None]:
+    """``{task: models}`` to run: the given task, or each model's own task in order of appearance.
+
+    ``models=None`` runs the task's registered models (the explicit task when
+    no task is given either).
+    """
+    if task is not None or models is None:
+        return {task or "explicit": models}
+    grouped: dict[str, list] = {}
+    for name in models:
+        grouped.setdefault(get_model_spec(name).task, []).append(name)
+    return grouped

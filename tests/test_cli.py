@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from sklearn_recae.cli import main
+from sklearn_recae.cli import main, models_by_task
 
 
 def test_benchmark_writes_table_json_and_csv(tmp_path, capsys):
@@ -58,3 +58,26 @@ def test_implicit_task_scores_rankings(tmp_path, capsys):
 def test_a_model_of_the_other_task_is_refused():
     with pytest.raises(ValueError, match="not implicit-feedback models"):
         main(["benchmark", "--task", "implicit", "--dataset", "synthetic", "--models", "mma"])
+
+
+def test_models_of_both_tasks_run_each_on_its_own_task(tmp_path, capsys):
+    out = tmp_path / "mixed"
+    code = main(["benchmark", "--dataset", "synthetic", "--models", "multvae", "i-autorec",
+                 "recvae", "--max-epochs", "1", "--device", "cpu", "--output-dir", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "implicit feedback" in printed and "explicit feedback" in printed
+    implicit = json.loads((out / "implicit" / "results.json").read_text())
+    explicit = json.loads((out / "explicit" / "results.json").read_text())
+    assert [r["model"] for r in implicit["results"]] == ["multvae", "recvae"]
+    assert [r["model"] for r in explicit["results"]] == ["i-autorec"]
+    assert "ndcg@100" in implicit["results"][0] and "rmse" in explicit["results"][0]
+    assert implicit["settings"]["task"] == "implicit"
+
+
+def test_models_by_task():
+    assert models_by_task(None, None) == {"explicit": None}
+    assert models_by_task(None, "implicit") == {"implicit": None}
+    assert models_by_task(["ease", "mma", "cdae"], None) == {"implicit": ["ease", "cdae"],
+                                                             "explicit": ["mma"]}
+    assert models_by_task(["mma"], "implicit") == {"implicit": ["mma"]}  # refused later
