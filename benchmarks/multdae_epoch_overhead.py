@@ -45,7 +45,7 @@ def hand_written_epochs(R: np.ndarray, epochs: int, seed: int) -> list[float]:
         start = time.perf_counter()
         for batch in torch.randperm(D.shape[0]).split(defaults.batch_size):
             x = D[batch]
-            logits = body(nn.functional.normalize(encoder_dropout(x), dim=1))
+            logits = body(encoder_dropout(nn.functional.normalize(x, dim=1)))  # as vae_cf
             loss = -(torch.log_softmax(logits, 1) * x).sum(1).mean()
             optimizer.zero_grad()
             loss.backward()
