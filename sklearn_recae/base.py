@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 
 from .utils._sklearn import check_is_fitted
@@ -432,6 +432,45 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         """The skorch training history (epochs, losses, validation metrics)."""
         check_is_fitted(self)
         return self.net_.history
+
+
+class CodeTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+    """``transform`` returns the network's code (put it before ``TorchRecommender``).
+
+    The estimator defines ``_code_size``, the code's width from its
+    parameters; the module defines ``encode(x)``. Also the output feature
+    names (``<classname>0``, ...) and the tags of a sparse-input transformer
+    whose ``fit`` needs no target.
+    """
+
+    _code_size: int
+
+    def transform(self, X) -> np.ndarray:
+        """Return the code of each row (training noise off, posterior mean for the VAEs).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_rows, n_items)
+
+        Returns
+        -------
+        codes : ndarray of shape (n_rows, n_components), dtype float32
+            ``n_components`` is the code's width (the last hidden layer, or
+            the latent dimension).
+        """
+        return self._encode_rows(X, self._code_size)
+
+    @property
+    def _n_features_out(self) -> int:
+        check_is_fitted(self)
+        return self._code_size
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
 
 
 class ExplicitRatingMixin:

@@ -21,10 +21,8 @@ from __future__ import annotations
 import functools
 from numbers import Integral, Real
 
-import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
 from .._skorch import (
     OPTIMIZERS,
@@ -34,10 +32,10 @@ from .._skorch import (
     resolve_optimizer,
     rmse_scoring,
 )
-from ..base import ExplicitRatingMixin, TorchRecommender, atomic_fit
+from ..base import CodeTransformerMixin, ExplicitRatingMixin, TorchRecommender, atomic_fit
 from ..losses import MaskedLpLoss, lp_penalty
 from ..nn.autorec import ACTIVATIONS, AutoRecModule
-from ..utils._sklearn import Interval, StrOptions, _fit_context, check_is_fitted
+from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils.validation import check_held_out, check_interactions
 
 __all__ = ["AutoRec"]
@@ -47,9 +45,7 @@ def _weight_penalty(module: torch.nn.Module, penalty: str | None, alpha: float) 
     return lp_penalty(module.weight_matrices(), penalty, alpha)
 
 
-class AutoRec(
-    ExplicitRatingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender
-):
+class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
     """AutoRec: an autoencoder over rating vectors (Sedhain et al. 2015).
 
     Fitted on a user × item matrix this is **U-AutoRec** (a sample is a user's
@@ -288,27 +284,6 @@ class AutoRec(
             verbose=self.verbose,
         )
 
-    def transform(self, X) -> np.ndarray:
-        """Return the hidden code ``g(V r + μ)`` of each row.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_rows, n_items)
-
-        Returns
-        -------
-        codes : ndarray of shape (n_rows, hidden_units), dtype float32
-        """
-        return self._encode_rows(X, self.hidden_units)
-
     @property
-    def _n_features_out(self) -> int:
-        check_is_fitted(self)
+    def _code_size(self) -> int:
         return self.hidden_units
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.required = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags

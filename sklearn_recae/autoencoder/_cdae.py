@@ -30,7 +30,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
@@ -46,6 +45,7 @@ from .._skorch import (
     resolve_optimizer,
 )
 from ..base import (
+    CodeTransformerMixin,
     ImplicitFeedbackMixin,
     TorchRecommender,
     atomic_fit,
@@ -56,7 +56,7 @@ from ..base import (
 from ..losses import PointwiseCrossEntropyLoss, PointwiseSquaredLoss
 from ..nn.cdae import CDAEModule
 from ..nn.dae import ACTIVATION_PAIRS, parse_activation_pair
-from ..utils._sklearn import Interval, StrOptions, _fit_context, check_is_fitted
+from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils.validation import check_held_out, check_interactions, check_k
 
 __all__ = ["CDAE", "CDAENet", "UserCSRRows", "collate_user_csr"]
@@ -151,9 +151,7 @@ class CDAENet(RecommenderNet):
         return step
 
 
-class CDAE(
-    ImplicitFeedbackMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender
-):
+class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
     """Collaborative Denoising Auto-Encoder: a denoising autoencoder with a user input node.
 
     Each row ``y_u`` of ``X`` (user ``u``'s implicit feedback) is corrupted
@@ -566,13 +564,5 @@ class CDAE(
         return out
 
     @property
-    def _n_features_out(self) -> int:
-        check_is_fitted(self)
+    def _code_size(self) -> int:
         return self.hidden_units
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.required = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags

@@ -21,10 +21,8 @@ from __future__ import annotations
 import functools
 from numbers import Integral, Real
 
-import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from skorch.callbacks import Callback, GradientNormClipping
 
 from .._skorch import (
@@ -36,7 +34,7 @@ from .._skorch import (
     ndcg_scoring,
     resolve_optimizer,
 )
-from ..base import ImplicitFeedbackMixin, TorchRecommender, atomic_fit
+from ..base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender, atomic_fit
 from ..losses import (
     MaxNorm,
     MILLoss,
@@ -45,7 +43,7 @@ from ..losses import (
     PointwiseCrossEntropyLoss,
 )
 from ..nn.dae import ACTIVATION_PAIRS, DenoisingAutoEncoderModule, parse_activation_pair
-from ..utils._sklearn import Interval, StrOptions, _fit_context, check_is_fitted
+from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils.validation import check_held_out, check_interactions
 
 __all__ = ["DenoisingAutoEncoder"]
@@ -84,9 +82,7 @@ class MaxNormClipping(Callback):
                 MaxNorm(self.decoder_alpha, dim=1)(layers[-1].weight)
 
 
-class DenoisingAutoEncoder(
-    ImplicitFeedbackMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender
-):
+class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
     """User-based denoising autoencoder for implicit feedback, with the MIL loss and baselines.
 
     A row's interactions are corrupted by dropout, L2-normalised, encoded and
@@ -379,27 +375,6 @@ class DenoisingAutoEncoder(
                                                           self.max_norm_decoder)))
         return callbacks
 
-    def transform(self, X) -> np.ndarray:
-        """Return the code of each row (input dropout off).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_rows, n_items)
-
-        Returns
-        -------
-        codes : ndarray of shape (n_rows, hidden_units[-1]), dtype float32
-        """
-        return self._encode_rows(X, self.hidden_units[-1])
-
     @property
-    def _n_features_out(self) -> int:
-        check_is_fitted(self)
+    def _code_size(self) -> int:
         return self.hidden_units[-1]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.required = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags

@@ -58,9 +58,7 @@ from __future__ import annotations
 import inspect
 from numbers import Integral, Real
 
-import numpy as np
 import scipy.sparse as sp
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
 from .._skorch import (
     OPTIMIZERS,
@@ -70,13 +68,12 @@ from .._skorch import (
     resolve_optimizer,
     rmse_scoring,
 )
-from ..base import ExplicitRatingMixin, TorchRecommender, atomic_fit
+from ..base import CodeTransformerMixin, ExplicitRatingMixin, TorchRecommender, atomic_fit
 from ..losses import MaskedLpLoss
 from ..nn.autorec import ACTIVATIONS
 from ..nn.deeprec import DeepRecModule
-from ..utils._sklearn import Interval, StrOptions, _fit_context, check_is_fitted
+from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils.validation import check_held_out, check_interactions
-# Shared with AutoRec until the explicit-rating helpers move to base.py.
 
 __all__ = ["DeepRec", "DeepRecNet"]
 
@@ -112,9 +109,7 @@ class DeepRecNet(RecommenderNet):
         return step
 
 
-class DeepRec(
-    ExplicitRatingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchRecommender
-):
+class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
     """DeepRec: a deep autoencoder with dense re-feeding (Kuchaiev & Ginsburg 2017).
 
     Each row of ``X`` (a user's ratings, the reference's orientation) is
@@ -372,27 +367,6 @@ class DeepRec(
             verbose=self.verbose,
         )
 
-    def transform(self, X) -> np.ndarray:
-        """Return the code (the last encoder layer's output, no dropout) of each row.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_rows, n_items)
-
-        Returns
-        -------
-        codes : ndarray of shape (n_rows, hidden_units[-1]), dtype float32
-        """
-        return self._encode_rows(X, self.hidden_units[-1])
-
     @property
-    def _n_features_out(self) -> int:
-        check_is_fitted(self)
+    def _code_size(self) -> int:
         return self.hidden_units[-1]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.required = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags

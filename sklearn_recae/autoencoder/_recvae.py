@@ -59,7 +59,7 @@ from skorch.callbacks import Callback
 from skorch.utils import TeeGenerator
 
 from ..nn.vae import RecVAEModule
-from ..utils._sklearn import Interval, check_is_fitted
+from ..utils._sklearn import Interval
 from ._dae import DenoisingAutoEncoder
 from ._mult_vae import VAENet
 
@@ -311,20 +311,6 @@ binarize, device, random_state, verbose
     def _training_callbacks(self, X: sp.csr_matrix) -> list[tuple[str, Callback]]:
         return []
 
-    def transform(self, X) -> np.ndarray:
-        """Return the posterior mean of each row.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_rows, n_items)
-
-        Returns
-        -------
-        codes : ndarray of shape (n_rows, n_components), dtype float32
-        """
-        return self._encode_rows(X, self.n_components)
-
     @property
-    def _n_features_out(self) -> int:
-        check_is_fitted(self)
+    def _code_size(self) -> int:
         return self.n_components
