@@ -67,11 +67,13 @@ def _load_ratings(name: str, random_state: int) -> sp.csr_matrix:
 
 
 def evaluate_model(
-    name: str, X_train, X_test, X_valid=None, *, random_state: int, verbose: int, **params
+    name: str, X_train, X_test, X_valid=None, *, random_state: int, verbose: int,
+    dataset: str = "ml-100k", **params
 ) -> dict:
     """Fit one registered model on ``X_train`` and score it on ``X_test``'s entries.
 
-    With ``X_valid`` the model early-stops on its entries (``fit(X_train, X_valid=...)``).
+    With ``X_valid`` the model early-stops on its entries (``fit(X_train, X_valid=...)``);
+    the model's ``ModelSpec.fit_params`` add the fit arguments it needs from ``dataset``.
     """
     from .metrics import get_scorer
 
@@ -84,6 +86,8 @@ def evaluate_model(
         for name in names if name == key or name.endswith(f"__{key}")
     })
     fit_params = {} if X_valid is None else {"X_valid": X_valid}
+    if spec.fit_params is not None:
+        fit_params.update(spec.fit_params(X_train, dataset))
     start = time.perf_counter()
     model.fit(X_train, **fit_params)
     fit_seconds = time.perf_counter() - start
@@ -140,7 +144,8 @@ def run_benchmark(
     X = load_dataset(dataset, seed, task)
     X_train, X_test, X_valid = split_dataset(X, task, test_size, valid_size, seed)
     return [
-        evaluate_model(name, X_train, X_test, X_valid, random_state=seed, verbose=verbose, **params)
+        evaluate_model(name, X_train, X_test, X_valid, random_state=seed, verbose=verbose,
+                       dataset=dataset, **params)
         for name in models
     ]
 

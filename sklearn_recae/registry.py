@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 __all__ = ["MODELS", "ModelSpec", "get_model_spec"]
@@ -28,11 +29,16 @@ class ModelSpec:
         ``factory(random_state, verbose) -> estimator`` with the model's defaults.
     task : {"explicit", "implicit"}
         Which benchmark task the model belongs to.
+    fit_params : callable, default=None
+        ``fit_params(X_train, dataset) -> dict``: extra keyword arguments of
+        ``fit`` (side information of the dataset called ``dataset``, the
+        interactions a pipeline's last step needs), or None for none.
     """
 
     name: str
     factory: Callable[..., BaseEstimator]
     task: str = "explicit"
+    fit_params: Callable[[sp.csr_matrix, str], dict] | None = None
 
 
 def _autorec(random_state, verbose):
