@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 
 
@@ -28,3 +30,20 @@ def compare_epochs(
     print(f"{name:<18}: {est_s * 1e3:8.1f} ms/epoch (median of {len(est_times)})")
     print(f"ratio estimator / loop: {est_s / loop_s:.2f}")
     return est_s / loop_s
+
+
+def shuffled_batches(R: np.ndarray | sp.csr_matrix, batch_size: int) -> Iterator[torch.Tensor]:
+    """Dense float32 row batches of ``R`` in a ``torch.randperm`` order (one epoch).
+
+    A dense ``R`` is indexed (the cheapest input path, for data that fits in
+    memory densified); a CSR ``R`` is sliced and each batch densified, as
+    large data must be.
+    """
+    order = torch.randperm(R.shape[0])
+    if sp.issparse(R):
+        for batch in order.split(batch_size):
+            yield torch.from_numpy(R[batch.numpy()].toarray())
+        return
+    D = torch.from_numpy(R)
+    for batch in order.split(batch_size):
+        yield D[batch]

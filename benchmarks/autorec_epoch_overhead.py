@@ -16,31 +16,28 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 import torch
 
 from sklearn_recae.autoencoder import AutoRec
 from sklearn_recae.datasets import load_movielens_100k
 
-from _epoch_timing import compare_epochs
+from _epoch_timing import compare_epochs, shuffled_batches
 
 
-def hand_written_epochs(R: np.ndarray, epochs: int, alpha: float, seed: int) -> list[float]:
-    """Seconds per epoch of a minimal dense-input I-AutoRec loop."""
+def hand_written_epochs(R, epochs: int, alpha: float, seed: int) -> list[float]:
+    """Seconds per epoch of a minimal AutoRec loop over ``R`` (dense, or CSR densified per batch)."""
     torch.manual_seed(seed)
-    D = torch.from_numpy(R)
     hidden = AutoRec().hidden_units
-    encoder, decoder = torch.nn.Linear(D.shape[1], hidden), torch.nn.Linear(hidden, D.shape[1])
+    encoder, decoder = torch.nn.Linear(R.shape[1], hidden), torch.nn.Linear(hidden, R.shape[1])
     params = [*encoder.parameters(), *decoder.parameters()]
     optimizer = torch.optim.Adam(params, lr=1e-3)
     times = []
     for _ in range(epochs):
         start = time.perf_counter()
-        for batch in torch.randperm(D.shape[0]).split(256):
-            x = D[batch]
+        for x in shuffled_batches(R, 256):
             err = (decoder(torch.sigmoid(encoder(x))) - x)[x != 0]
             penalty = 0.5 * alpha * (encoder.weight.square().sum() + decoder.weight.square().sum())
-            penalty = penalty * len(batch) / D.shape[0]
+            penalty = penalty * len(x) / R.shape[0]
             loss = err.square().sum() + penalty
             optimizer.zero_grad()
             loss.backward()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -24,15 +23,14 @@ from sklearn_recae.autoencoder import MultDAE
 from sklearn_recae.datasets import load_movielens_100k
 from sklearn_recae.preprocessing import binarize_interactions
 
-from _epoch_timing import compare_epochs
+from _epoch_timing import compare_epochs, shuffled_batches
 
 
-def hand_written_epochs(R: np.ndarray, epochs: int, seed: int) -> list[float]:
-    """Seconds per epoch of a minimal dense-input Mult-DAE loop."""
+def hand_written_epochs(R, epochs: int, seed: int) -> list[float]:
+    """Seconds per epoch of a minimal Mult-DAE loop over ``R`` (dense, or CSR densified per batch)."""
     torch.manual_seed(seed)
-    D = torch.from_numpy(R)
     defaults = MultDAE()
-    sizes = [D.shape[1], *defaults.hidden_units]
+    sizes = [R.shape[1], *defaults.hidden_units]
     layers: list[nn.Module] = [nn.Dropout(defaults.dropout)]
     for n_in, n_out in [*zip(sizes[:-1], sizes[1:]), *zip(sizes[:0:-1], sizes[-2::-1])]:
         layers += [nn.Linear(n_in, n_out), nn.Tanh()]
@@ -43,8 +41,7 @@ def hand_written_epochs(R: np.ndarray, epochs: int, seed: int) -> list[float]:
     times = []
     for _ in range(epochs):
         start = time.perf_counter()
-        for batch in torch.randperm(D.shape[0]).split(defaults.batch_size):
-            x = D[batch]
+        for x in shuffled_batches(R, defaults.batch_size):
             logits = body(encoder_dropout(nn.functional.normalize(x, dim=1)))  # as vae_cf
             loss = -(torch.log_softmax(logits, 1) * x).sum(1).mean()
             optimizer.zero_grad()

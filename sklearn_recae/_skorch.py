@@ -227,7 +227,9 @@ class RecommenderNet(InterruptibleMixin, NeuralNet):
         return dataset_train, dataset_valid
 
     def infer(self, x, **fit_params):
-        x = densify(to_tensor(x, device=self.device))
+        x = to_tensor(x, device=self.device)
+        if not getattr(self.module_, "sparse_input", False):  # else its first layer reads x
+            x = densify(x)
         return self.module_(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -299,7 +301,12 @@ class RaiseOnDivergence(Callback):
     def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs) -> None:
         if not training:
             return
-        value = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+        # the loss skorch has just recorded (it copied it to the host once already): reading the
+        # history adds no device synchronisation to the training loop
+        batches = net.history[-1].get("batches") or [{}]
+        value = batches[-1].get("train_loss")
+        if value is None:  # a net that records no per-batch train_loss
+            value = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
         if not math.isfinite(value):
             raise FloatingPointError(
                 f"Training loss became {value} in epoch {len(net.history)}; "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 
@@ -33,6 +34,7 @@ __all__ = [
     "TorchRecommender",
     "atomic_fit",
     "check_bool",
+    "dense_rows",
     "iter_row_blocks",
     "mask_seen_",
     "ndcg_at_100",
@@ -118,6 +120,53 @@ def iter_row_blocks(X: sp.csr_matrix, batch_size: int) -> Iterator[tuple[slice, 
         yield rows, X[rows]
 
 
+_ROW_BUFFER = threading.local()
+
+
+@contextlib.contextmanager
+def reused_row_buffer() -> Iterator[None]:
+    """Within the block, :func:`dense_rows` densifies every row block into one reused tensor.
+
+    ``predict`` and ``recommend`` enter it: a fresh ``batch × n_items`` tensor
+    per batch (50 MB at 500 × 26,744) is mapped by the allocator and
+    page-faulted in anew each time; one buffer, allocated for the first
+    (largest) block, is faulted in once. Thread-local, so concurrent calls
+    never share a buffer.
+    """
+    previous = getattr(_ROW_BUFFER, "slot", None)
+    _ROW_BUFFER.slot = {}
+    try:
+        yield
+    finally:
+        _ROW_BUFFER.slot = previous
+
+
+def dense_rows(block: sp.csr_matrix, device) -> torch.Tensor:
+    """The rows of a canonical CSR block as a dense float32 tensor on ``device``.
+
+    Inside :func:`reused_row_buffer` the result is a view of the one reused
+    buffer, valid until the next call: the caller must not keep it, nor
+    return it as scores. Elsewhere it is a new tensor.
+    """
+    from ._skorch import csr_to_torch
+
+    slot = getattr(_ROW_BUFFER, "slot", None)
+    if slot is None:
+        return csr_to_torch(block).to(device).to_dense()
+    n_rows, n_cols = block.shape
+    buffer = slot.get("buffer")
+    if (buffer is None or buffer.shape[0] < n_rows or buffer.shape[1] != n_cols
+            or buffer.device != torch.device(device)):
+        buffer = slot["buffer"] = torch.empty((n_rows, n_cols), dtype=torch.float32,
+                                              device=device)
+    out = buffer[:n_rows].zero_()
+    rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(block.indptr))
+    index = (torch.from_numpy(rows).to(device),
+             torch.from_numpy(block.indices.astype(np.int64, copy=False)).to(device))
+    out.index_put_(index, torch.from_numpy(np.asarray(block.data, dtype=np.float32)).to(device))
+    return out
+
+
 class RecommenderMixin:
     """``predict``, ``recommend`` and ``score`` for every recommender.
 
@@ -152,7 +201,7 @@ class RecommenderMixin:
         """
         X = self._check_predict_input(X)
         out = np.empty(X.shape, dtype=np.float32)
-        with torch.no_grad():
+        with torch.no_grad(), reused_row_buffer():
             for rows, block in iter_row_blocks(X, self._batch_rows()):
                 out[rows] = self._score_block(block).cpu().numpy()
         return out
@@ -188,7 +237,7 @@ class RecommenderMixin:
         k = check_k(k, self.n_features_in_)
         items = np.empty((X.shape[0], k), dtype=np.int64)
         scores = np.empty((X.shape[0], k), dtype=np.float32)
-        with torch.no_grad():
+        with torch.no_grad(), reused_row_buffer():
             for rows, block in iter_row_blocks(X, self._batch_rows()):
                 block_scores = self._score_block(block)
                 if exclude_seen:
@@ -408,11 +457,14 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
             )
 
     def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
-        from ._skorch import csr_to_torch
-
         net = self.net_
         net.module_.eval()
-        return net.infer(csr_to_torch(block))
+        device = net.device if net.device is not None else next(net.module_.parameters()).device
+        if getattr(net.module_, "sparse_input", False):
+            from ._skorch import csr_to_torch
+
+            return net.infer(csr_to_torch(block).to(device))
+        return net.infer(dense_rows(block, device))
 
     def _encode_rows(self, X, n_components: int) -> np.ndarray:
         """``net_.module_.encode`` of every row of ``X``, in row batches (for ``transform``)."""

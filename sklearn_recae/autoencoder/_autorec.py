@@ -35,6 +35,7 @@ from .._skorch import (
 from ..base import CodeTransformerMixin, ExplicitRatingMixin, TorchRecommender, atomic_fit
 from ..losses import MaskedLpLoss, lp_penalty
 from ..nn.autorec import ACTIVATIONS, AutoRecModule
+from ..nn.sparse import resolve_sparse_input
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils.validation import check_held_out, check_interactions
 
@@ -104,6 +105,11 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         validation. Ignored when ``fit`` is given ``X_valid``.
     clip_predictions : bool, default=True
         Clip predictions to the rating range seen in ``fit``.
+    sparse_input : "auto" or bool, default="auto"
+        Multiply each batch into the encoder as a sparse tensor instead of
+        densifying it (``"auto"``: when at most 5% of ``X``'s entries are
+        stored, 1% above 10,000 items); as for :class:`DenoisingAutoEncoder`, the masking noise then
+        acts on the stored values.
     device : str, default="auto"
         torch device; ``"auto"`` picks CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -173,6 +179,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "refit": ["boolean"],
         "clip_predictions": ["boolean"],
+        "sparse_input": [StrOptions({"auto"}), "boolean"],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -197,6 +204,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         n_iter_no_change: int = 20,
         refit: bool = True,
         clip_predictions: bool = True,
+        sparse_input="auto",
         device: str = "auto",
         random_state=None,
         verbose: int = 0,
@@ -217,6 +225,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         self.n_iter_no_change = n_iter_no_change
         self.refit = refit
         self.clip_predictions = clip_predictions
+        self.sparse_input = sparse_input
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -261,6 +270,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
             module__output_activation=self.output_activation,
             module__output_bias=self.column_means_ if self.output_activation == "identity" else None,
             module__input_dropout=self.dropout,
+            module__sparse_input=resolve_sparse_input(self.sparse_input, *X.shape, X.nnz),
             criterion=MaskedLpLoss(p=1 if self.loss == "l1" else 2, reduction="sum"),
             optimizer=resolve_optimizer(self.optimizer),
             lr=self.lr,

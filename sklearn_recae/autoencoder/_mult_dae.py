@@ -41,7 +41,7 @@ class MultDAE(DenoisingAutoEncoder):
     weight_decay : float, default=4e-5
         The reference code's L2 penalty as Adam weight decay (see the module docstring).
     optimizer, lr, max_epochs, batch_size, early_stopping, validation_fraction, \
-n_iter_no_change, k_valid, refit, binarize, device, random_state, verbose
+n_iter_no_change, k_valid, refit, binarize, sparse_input, device, random_state, verbose
         As for :class:`DenoisingAutoEncoder` (``lr=1e-3``, ``batch_size=500``,
         ``n_iter_no_change=20``).
 
@@ -78,7 +78,8 @@ n_iter_no_change, k_valid, refit, binarize, device, random_state, verbose
         for name, constraint in DenoisingAutoEncoder._parameter_constraints.items()
         if name in ("hidden_units", "dropout", "weight_decay", "optimizer", "lr", "max_epochs",
                     "batch_size", "early_stopping", "validation_fraction", "n_iter_no_change",
-                    "k_valid", "refit", "binarize", "device", "random_state", "verbose")
+                    "k_valid", "refit", "binarize", "sparse_input", "device", "random_state",
+                    "verbose")
     }
 
     def __init__(
@@ -97,6 +98,7 @@ n_iter_no_change, k_valid, refit, binarize, device, random_state, verbose
         k_valid: int = 100,
         refit: bool = True,
         binarize: bool = True,
+        sparse_input="auto",
         device: str = "auto",
         random_state=None,
         verbose: int = 0,
@@ -114,6 +116,7 @@ n_iter_no_change, k_valid, refit, binarize, device, random_state, verbose
         self.k_valid = k_valid
         self.refit = refit
         self.binarize = binarize
+        self.sparse_input = sparse_input
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

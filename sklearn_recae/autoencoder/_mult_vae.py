@@ -142,7 +142,7 @@ class MultVAE(MultDAE):
     weight_decay : float, default=4e-5
         The reference code's L2 penalty as Adam weight decay.
     optimizer, lr, max_epochs, batch_size, early_stopping, validation_fraction, \
-n_iter_no_change, k_valid, refit, binarize, device, random_state, verbose
+n_iter_no_change, k_valid, refit, binarize, sparse_input, device, random_state, verbose
         As for :class:`MultDAE`.
 
     Attributes
@@ -192,6 +192,7 @@ n_epochs_, interrupted_, n_features_in_
         k_valid: int = 100,
         refit: bool = True,
         binarize: bool = True,
+        sparse_input="auto",
         device: str = "auto",
         random_state=None,
         verbose: int = 0,
@@ -200,7 +201,8 @@ n_epochs_, interrupted_, n_features_in_
             hidden_units, dropout=dropout, weight_decay=weight_decay, optimizer=optimizer,
             lr=lr, max_epochs=max_epochs, batch_size=batch_size, early_stopping=early_stopping,
             validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
-            k_valid=k_valid, refit=refit, binarize=binarize, device=device,
+            k_valid=k_valid, refit=refit, binarize=binarize, sparse_input=sparse_input,
+            device=device,
             random_state=random_state, verbose=verbose,
         )
         self.beta_max = beta_max
@@ -214,6 +216,7 @@ n_epochs_, interrupted_, n_features_in_
             "module__n_items": X.shape[1],
             "module__hidden_units": tuple(self.hidden_units),
             "module__dropout": self.dropout,
+            "module__sparse_input": self._sparse_input(X),
         }
 
     def _training_callbacks(self, X: sp.csr_matrix) -> list[tuple[str, Callback]]:

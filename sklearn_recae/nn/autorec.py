@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .sparse import first_linear, item_major_, mask_values
+
 __all__ = ["ACTIVATIONS", "AutoRecModule", "make_activation"]
 
 ACTIVATIONS = {
@@ -51,6 +53,11 @@ class AutoRecModule(nn.Module):
         (unobserved) with this probability, without rescaling the others (a
         rating is a value, not an activation). The target is not masked, so
         the network learns to predict ratings hidden from its input.
+    sparse_input : bool, default=False
+        The training net feeds sparse COO batches, which the encoder
+        multiplies directly (:func:`~.sparse.first_linear`; the masking noise
+        acts on the stored values); its weight is stored item-major. Dense
+        input is accepted either way.
     """
 
     def __init__(
@@ -61,6 +68,7 @@ class AutoRecModule(nn.Module):
         output_activation: str = "identity",
         output_bias=None,
         input_dropout: float = 0.0,
+        sparse_input: bool = False,
     ) -> None:
         super().__init__()
         if not 0.0 <= input_dropout < 1.0:
@@ -70,18 +78,20 @@ class AutoRecModule(nn.Module):
         self.encoder_activation = make_activation(activation)
         self.decoder = nn.Linear(hidden_units, n_inputs)
         self.decoder_activation = make_activation(output_activation)
+        self.sparse_input = sparse_input
+        if sparse_input:
+            item_major_(self.encoder)
         if output_bias is not None:
             with torch.no_grad():
                 self.decoder.bias.copy_(torch.as_tensor(output_bias, dtype=torch.float32))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Hidden code ``g(V r + μ)`` of a dense batch ``x``."""
-        return self.encoder_activation(self.encoder(x))
+        """Hidden code ``g(V r + μ)`` of a dense or sparse COO batch ``x``."""
+        return self.encoder_activation(first_linear(x, self.encoder))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruction ``h(r)`` of a dense batch ``x`` (masked in training mode)."""
-        if self.training and self.input_dropout > 0:
-            x = x * (torch.rand_like(x) >= self.input_dropout)
+        """Reconstruction ``h(r)`` of a dense or sparse batch ``x`` (masked in training mode)."""
+        x = mask_values(x, self.input_dropout, self.training)
         return self.decoder_activation(self.decoder(self.encode(x)))
 
     def weight_matrices(self) -> list[torch.Tensor]:

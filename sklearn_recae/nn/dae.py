@@ -13,6 +13,7 @@ from torch import nn
 
 from .autorec import make_activation
 from .init import reference_init
+from .sparse import dropout_values, first_linear, item_major_, normalize_rows
 
 __all__ = ["ACTIVATION_PAIRS", "DenoisingAutoEncoderModule", "parse_activation_pair"]
 
@@ -57,6 +58,11 @@ class DenoisingAutoEncoderModule(nn.Module):
     xavier_init : bool, default=False
         ``dawenl/vae_cf``'s initialisation (Xavier-uniform weights, biases from
         a truncated N(0, 0.001²)) instead of torch's default.
+    sparse_input : bool, default=False
+        The training net feeds sparse COO batches, which the first layer
+        multiplies directly (:func:`~.sparse.first_linear`; normalisation and
+        dropout act on the stored values); its weight is stored item-major.
+        Dense input is accepted either way.
     """
 
     def __init__(
@@ -68,6 +74,7 @@ class DenoisingAutoEncoderModule(nn.Module):
         normalize: bool = True,
         batch_norm: bool = False,
         xavier_init: bool = False,
+        sparse_input: bool = False,
     ) -> None:
         super().__init__()
         hidden, output = parse_activation_pair(activation)
@@ -79,6 +86,9 @@ class DenoisingAutoEncoderModule(nn.Module):
         self.output_activation = make_activation(output)
         if xavier_init:
             reference_init(self.linear_layers())
+        self.sparse_input = sparse_input
+        if sparse_input:
+            item_major_(self.encoder[0])
 
     @staticmethod
     def _stack(sizes, activation: str, batch_norm: bool, last_activation) -> nn.Sequential:
@@ -92,10 +102,11 @@ class DenoisingAutoEncoderModule(nn.Module):
         return nn.Sequential(*layers)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """The code of a dense batch (dropout only in training mode)."""
+        """The code of a dense or sparse COO batch (dropout only in training mode)."""
         if self.normalize:
-            x = nn.functional.normalize(x, p=2.0, dim=1)
-        return self.encoder(self.input_dropout(x))
+            x = normalize_rows(x)
+        x = dropout_values(x, self.input_dropout.p, self.training)
+        return self.encoder[1:](first_linear(x, self.encoder[0]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Scores of every item: the output activation of the decoded code."""

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from .init import reference_init
+from .sparse import dropout_values, first_linear, item_major_, normalize_rows
 
 __all__ = [
     "CompositePrior",
@@ -56,8 +56,11 @@ def _tanh_mlp(sizes: Sequence[int]) -> nn.Sequential:
 
 
 def _normalize_and_drop(x: torch.Tensor, dropout: float, training: bool) -> torch.Tensor:
-    """L2-normalise each row, then input dropout (the order of both reference codes)."""
-    return F.dropout(F.normalize(x, p=2.0, dim=1), p=dropout, training=training)
+    """L2-normalise each row, then input dropout (the order of both reference codes).
+
+    ``x`` dense, or sparse COO (then on its stored values; see :mod:`.sparse`).
+    """
+    return dropout_values(normalize_rows(x), dropout, training)
 
 
 class MultVAEModule(nn.Module):
@@ -72,22 +75,30 @@ class MultVAEModule(nn.Module):
         them (``[n, 600, 200, 600, n]``).
     dropout : float, default=0.5
         Input dropout in training mode, after the L2 normalisation.
+    sparse_input : bool, default=False
+        The training net feeds sparse COO batches, which the first layer
+        multiplies directly (:func:`~.sparse.first_linear`); its weight is
+        stored item-major for that. Dense input is accepted either way.
     """
 
     def __init__(self, n_items: int, hidden_units: tuple[int, ...] = (600, 200),
-                 dropout: float = 0.5) -> None:
+                 dropout: float = 0.5, sparse_input: bool = False) -> None:
         super().__init__()
         *hidden, latent = hidden_units
         self.n_components = latent
         self.dropout = dropout
+        self.sparse_input = sparse_input
         # the last encoder layer outputs the mean and the log-variance side by side
         self.encoder = _tanh_mlp([n_items, *hidden, 2 * latent])
         self.decoder = _tanh_mlp([latent, *hidden[::-1], n_items])
         reference_init(self.linear_layers())
+        if sparse_input:
+            item_major_(self.encoder[0])
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(mu, logvar)`` of q(z|x) for a dense batch (dropout only in training mode)."""
-        h = self.encoder(_normalize_and_drop(x, self.dropout, self.training))
+        """``(mu, logvar)`` of q(z|x) for a dense or sparse batch (dropout only in training)."""
+        x = _normalize_and_drop(x, self.dropout, self.training)
+        h = self.encoder[1:](first_linear(x, self.encoder[0]))
         return h[:, : self.n_components], h[:, self.n_components:]
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
