@@ -1,0 +1,199 @@
+"""skorch glue of NRP: training batches of *entries*, not rows.
+
+NRP predicts one rating per (user, item) entry from the user's rating row and
+the item's rating column, so a training sample is an entry. The package's
+:class:`~sklearn_recae._skorch.CSRRows` batches rows; here instead:
+
+- :class:`EntryDataset` holds the input matrix (CSR for user rows and its
+  transpose for item columns), the target entries and the side information;
+  ``__getitems__`` gathers a batch's *distinct* user rows and item columns
+  once (sparse blocks), with each entry's positions among them;
+- :func:`collate_entries` turns them into an :class:`EntryBatch` of sparse
+  tensors, which :meth:`EntryBatch.to` moves to the device and densifies there;
+- :class:`NRPNet` is the :class:`~sklearn_recae._skorch.RecommenderNet` that
+  turns skorch's row datasets (the package's entry-level validation splits)
+  into entry datasets and adds the reconstruction loss of the autoencoder
+  structure. No epoch builds a dense users × items matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from skorch import NeuralNet
+from skorch.utils import to_tensor
+
+from .._skorch import CSRRows, RecommenderNet, csr_to_torch
+
+__all__ = ["EntryBatch", "EntryDataset", "NRPNet", "collate_entries", "entry_values"]
+
+
+def entry_values(X: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``X[rows[k], cols[k]]`` for every k (0 where nothing is stored), as float32."""
+    if rows.size == 0:
+        return np.zeros(0, dtype=np.float32)
+    return np.asarray(X[rows, cols], dtype=np.float32).ravel()
+
+
+class EntryBatch:
+    """A batch of entries: distinct user rows and item columns plus per-entry indices.
+
+    Attributes hold torch tensors (sparse for the matrix blocks until
+    :meth:`to`); ``len(batch)`` is the number of entries (skorch reads it).
+    """
+
+    _dense = ("user_rows", "item_cols", "user_side", "item_side")
+    _fields = (*_dense, "user_index", "item_index", "users", "items", "values",
+               "distinct_users", "distinct_items")
+
+    def __init__(self, **fields) -> None:
+        for name in self._fields:
+            setattr(self, name, fields.get(name))
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def to(self, device) -> EntryBatch:
+        """A copy on ``device`` with the matrix blocks densified there."""
+        moved = {}
+        for name in self._fields:
+            value = getattr(self, name)
+            if value is not None:
+                value = value.to(device)
+                if name in self._dense and value.layout != torch.strided:
+                    value = value.to_dense()
+            moved[name] = value
+        return EntryBatch(**moved)
+
+
+class EntryDataset(torch.utils.data.Dataset):
+    """Entries ``(rows[k], cols[k]) -> targets[k]`` read from an input matrix.
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix of shape (n_users, n_items)
+        Encoder input: user ``u``'s row and item ``i``'s column.
+    rows, cols : ndarray of int
+        The entries.
+    targets : ndarray of float32
+        Their ratings.
+    user_side, item_side : scipy.sparse.csr_matrix or None
+        Side information aligned to the rows / columns of ``X``.
+    X_items : scipy.sparse.csr_matrix, default=None
+        ``X.T`` as CSR, when already computed (it is shared between datasets).
+    """
+
+    def __init__(self, X, rows, cols, targets, user_side=None, item_side=None,
+                 X_items=None) -> None:
+        self.X = X
+        self.X_items = X.T.tocsr() if X_items is None else X_items
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.cols = np.asarray(cols, dtype=np.int64)
+        self.targets = np.asarray(targets, dtype=np.float32)
+        self.values = entry_values(X, self.rows, self.cols)
+        self.user_side = user_side
+        self.item_side = item_side
+
+    @classmethod
+    def from_rows(cls, dataset: CSRRows, user_side, item_side, X_items=None) -> EntryDataset:
+        """The entries of ``dataset.y`` in ``dataset.rows``, read from ``dataset.X``."""
+        target = dataset.y.tocoo()
+        keep = np.isin(target.row, dataset.rows) & (target.data != 0)
+        return cls(dataset.X, target.row[keep], target.col[keep], target.data[keep],
+                   user_side, item_side, X_items)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int):
+        return self.__getitems__([i])
+
+    def __getitems__(self, indices: Sequence[int]):
+        idx = np.asarray(indices)
+        users, items = self.rows[idx], self.cols[idx]
+        distinct_users, user_index = np.unique(users, return_inverse=True)
+        distinct_items, item_index = np.unique(items, return_inverse=True)
+        blocks = {
+            "user_rows": self.X[distinct_users],
+            "item_cols": self.X_items[distinct_items],
+            "user_side": None if self.user_side is None else self.user_side[distinct_users],
+            "item_side": None if self.item_side is None else self.item_side[distinct_items],
+        }
+        arrays = {
+            "user_index": user_index, "item_index": item_index, "users": users,
+            "items": items, "values": self.values[idx], "distinct_users": distinct_users,
+            "distinct_items": distinct_items,
+        }
+        return blocks, arrays, self.targets[idx]
+
+
+def collate_entries(batch) -> tuple[EntryBatch, torch.Tensor]:
+    """Collate an :class:`EntryDataset` batch into ``(EntryBatch, targets)``."""
+    blocks, arrays, targets = batch
+    fields = {name: None if block is None else csr_to_torch(block)
+              for name, block in blocks.items()}
+    fields.update({name: torch.from_numpy(np.ascontiguousarray(value))
+                   for name, value in arrays.items()})
+    return EntryBatch(**fields), torch.from_numpy(targets)
+
+
+class NRPNet(RecommenderNet):
+    """:class:`~sklearn_recae._skorch.RecommenderNet` over entry batches.
+
+    Parameters
+    ----------
+    module, criterion, **kwargs
+        As for :class:`~sklearn_recae._skorch.RecommenderNet` (``penalty`` is
+        scaled by the entries of a batch over the training entries).
+    user_side, item_side : scipy.sparse.csr_matrix or None
+        Side information aligned to the users (rows) and items (columns).
+    reconstruction_weight : float, default=1.0
+        Weight of the module's reconstruction loss (``structure="autoencoder"``)
+        against the mean squared rating error.
+    """
+
+    def __init__(self, module, *args, user_side=None, item_side=None,
+                 reconstruction_weight: float = 1.0, **kwargs) -> None:
+        super().__init__(module, *args, **kwargs)
+        self.user_side = user_side
+        self.item_side = item_side
+        self.reconstruction_weight = reconstruction_weight
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        train, valid = NeuralNet.get_split_datasets(self, X, y, **fit_params)
+        X_items = train.X.T.tocsr()
+        train = EntryDataset.from_rows(train, self.user_side, self.item_side, X_items)
+        if valid is not None:
+            same_input = valid.X is train.X
+            valid = EntryDataset.from_rows(valid, self.user_side, self.item_side,
+                                           X_items if same_input else None)
+        self.n_train_rows_ = len(train)
+        return train, valid
+
+    def infer(self, x, **fit_params):
+        return self.module_(x.to(self.device), **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_true = to_tensor(y_true, device=self.device)
+        reconstruction = None
+        if isinstance(y_pred, tuple):
+            y_pred, reconstruction = y_pred
+        loss = self.criterion_(y_pred, y_true)
+        if reconstruction is not None:
+            loss = loss + self.reconstruction_weight * reconstruction
+        if training and self.penalty is not None:
+            loss = loss + self.penalty(self.module_) * (len(y_pred) / self.n_train_rows_)
+        return loss
+
+    def validation_step(self, batch, **fit_params):
+        step = NeuralNet.validation_step(self, batch, **fit_params)
+        if self.error_sums is not None:
+            y_true = to_tensor(batch[1], device=self.device)
+            with torch.no_grad():
+                sums = self.error_sums(step["y_pred"], y_true, None)
+            for name, value in sums.items():
+                self.history.record_batch(name, float(value))
+        return step
