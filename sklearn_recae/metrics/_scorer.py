@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from ..model_selection import holdout_row_entries
 from ..model_selection._split import _check_fraction
-from ..utils.validation import check_same_shape
+from ..utils.validation import check_k, check_same_shape
 from ._ranking import (
     coverage,
     hit_rate_at_k,
@@ -151,6 +151,7 @@ def _iter_recommendations(
 
 def _top_k_from_predict(estimator, X: sp.csr_matrix, k: int) -> np.ndarray:
     """Top-k unseen items of each row of ``X`` from ``estimator.predict``, best first."""
+    k = check_k(k, X.shape[1])  # the error recommend gives, not argpartition's
     scores = np.array(estimator.predict(X), dtype=np.float64)
     if scores.shape != X.shape:
         raise ValueError(
