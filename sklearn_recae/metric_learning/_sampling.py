@@ -1,0 +1,186 @@
+"""Triplet sampling for the metric-learning recommenders, vectorized with numpy.
+
+- :func:`jaccard_similar_pairs`: the "similar" user (or item) pairs of MML's
+  latent loss (eq. 10), from a blocked sparse co-occurrence product, never a
+  dense ``n × n`` matrix;
+- :class:`StoredEntries`: constant-time-per-query membership of ``(row, col)``
+  pairs in a sparse matrix (binary search over sorted linear keys);
+- :class:`TripletSampler`: a torch ``Dataset`` of the positive pairs of a
+  matrix whose batches (``__getitems__``) carry freshly sampled negative and
+  latent candidates, one numpy call per array, no per-triplet Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+__all__ = ["StoredEntries", "TripletSampler", "collate_triplets", "jaccard_similar_pairs"]
+
+#: Stored entries of one block of the co-occurrence product (bounds its memory).
+_BLOCK_ENTRIES = 1 << 24
+
+
+def jaccard_similar_pairs(
+    X: sp.csr_matrix, threshold: float, *, block_entries: int = _BLOCK_ENTRIES
+) -> sp.csr_matrix:
+    """Pairs of rows whose item sets have a Jaccard similarity above ``threshold``.
+
+    ``J(a, b) = |list(a) ∩ list(b)| / |list(a) ∪ list(b)|`` over the stored
+    entries of the rows (MML's eq. 10). Only pairs that share an item can
+    pass (``threshold >= 0``), so the intersections come from the sparse
+    product ``B[rows] Bᵀ`` of the binary matrix ``B``, computed for blocks of
+    rows whose product has at most about ``block_entries`` entries; each
+    block is thresholded before the next is made.
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix of shape (n_rows, n_cols)
+        Interactions (stored entries are the lists). Rows for users, or
+        ``X.T.tocsr()`` for items.
+    threshold : float
+        ``θ`` in [0, 1): pairs with ``J > θ`` are similar.
+    block_entries : int, default=2**24
+        Bound on the entries of one block's product.
+
+    Returns
+    -------
+    similar : scipy.sparse.csr_matrix of shape (n_rows, n_rows), dtype bool
+        Symmetric, sorted indices, no diagonal.
+    """
+    binary = sp.csr_matrix((np.ones(X.nnz, dtype=np.float32), X.indices, X.indptr),
+                           shape=X.shape)
+    counts = np.diff(binary.indptr)
+    binary_t = binary.T.tocsr()
+    block_rows = max(1, block_entries // max(1, X.shape[0]))
+    rows_out, cols_out = [], []
+    for start in range(0, X.shape[0], block_rows):
+        product = (binary[start : start + block_rows] @ binary_t).tocoo()
+        rows = product.row + start
+        union = counts[rows] + counts[product.col] - product.data
+        keep = (product.data > threshold * union) & (rows != product.col)
+        rows_out.append(rows[keep])
+        cols_out.append(product.col[keep])
+    rows = np.concatenate(rows_out) if rows_out else np.empty(0, dtype=np.int64)
+    cols = np.concatenate(cols_out) if cols_out else np.empty(0, dtype=np.int64)
+    similar = sp.csr_matrix((np.ones(rows.size, dtype=bool), (rows, cols)),
+                            shape=(X.shape[0], X.shape[0]))
+    similar.sort_indices()
+    return similar
+
+
+class StoredEntries:
+    """Which ``(row, col)`` pairs are stored entries of a sparse matrix.
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix
+        Canonical CSR (sorted indices, no duplicates).
+    """
+
+    def __init__(self, X: sp.csr_matrix) -> None:
+        rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
+        self.n_cols = X.shape[1]
+        self.keys = rows * self.n_cols + X.indices.astype(np.int64)
+
+    def contains(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Boolean array (broadcast shape of ``rows`` and ``cols``): stored or not."""
+        query = np.asarray(rows, dtype=np.int64) * self.n_cols + np.asarray(cols, dtype=np.int64)
+        if self.keys.size == 0:
+            return np.zeros(query.shape, dtype=bool)
+        position = np.searchsorted(self.keys, query).clip(max=self.keys.size - 1)
+        return self.keys[position] == query
+
+
+def _sample_neighbour(similar: sp.csr_matrix, anchors: np.ndarray, rng) -> tuple:
+    """One uniformly drawn similar entity per anchor, and whether the anchor has any."""
+    degree = np.diff(similar.indptr)[anchors]
+    has = degree > 0
+    offset = (rng.random(anchors.size) * degree).astype(np.int64)
+    position = np.where(has, similar.indptr[anchors] + offset, 0)
+    neighbours = similar.indices[position] if similar.nnz else np.zeros(anchors.size, np.int64)
+    return np.where(has, neighbours, 0).astype(np.int64), has
+
+
+class TripletSampler(torch.utils.data.Dataset):
+    """The positive pairs of a matrix, with sampled candidates for the triplet losses.
+
+    Item ``i`` of the dataset is the ``i``-th stored positive entry ``(a, c)``
+    (``X[a, c] > 0``); a batch (``__getitems__``) adds ``n_candidates``
+    uniformly drawn users ``b`` and items ``d`` per pair, flagged valid when
+    ``X[b, c]`` and ``X[a, d]`` are not stored (``r = 0``), and, when
+    similar-pair matrices are given, one similar user of ``a`` and one
+    similar item of ``c`` with ``n_candidates`` candidates each for the
+    dissimilar one (valid: not similar, not the anchor itself).
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix of shape (n_users, n_items)
+        Training interactions.
+    n_candidates : int
+        Candidates drawn for each negative (the hardest valid one is used).
+    similar_users, similar_items : scipy.sparse.csr_matrix or None
+        From :func:`jaccard_similar_pairs`; None leaves the latent keys out.
+    random_state : int
+        Seed of the sampling.
+    """
+
+    def __init__(
+        self,
+        X: sp.csr_matrix,
+        n_candidates: int,
+        *,
+        similar_users: sp.csr_matrix | None = None,
+        similar_items: sp.csr_matrix | None = None,
+        random_state: int = 0,
+    ) -> None:
+        positive = X.data > 0
+        rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
+        self.users, self.items = rows[positive], X.indices[positive].astype(np.int64)
+        self.n_users, self.n_items = X.shape
+        self.n_candidates = n_candidates
+        self.stored = StoredEntries(X)
+        self.latent = None
+        if similar_users is not None and similar_items is not None:
+            self.latent = {"user": (similar_users, StoredEntries(similar_users), self.n_users),
+                           "item": (similar_items, StoredEntries(similar_items), self.n_items)}
+        self.rng = np.random.default_rng(random_state)
+
+    def __len__(self) -> int:
+        return self.users.size
+
+    def __getitem__(self, i: int) -> dict[str, np.ndarray]:
+        return self.__getitems__([i])
+
+    def __getitems__(self, indices: Sequence[int]) -> dict[str, np.ndarray]:
+        indices = np.asarray(indices)
+        users, items = self.users[indices], self.items[indices]
+        shape = (indices.size, self.n_candidates)
+        neg_users = self.rng.integers(0, self.n_users, shape)
+        neg_items = self.rng.integers(0, self.n_items, shape)
+        batch = {
+            "users": users, "items": items,
+            "neg_users": neg_users,
+            "neg_users_valid": ~self.stored.contains(neg_users, items[:, None]),
+            "neg_items": neg_items,
+            "neg_items_valid": ~self.stored.contains(users[:, None], neg_items),
+        }
+        if self.latent is not None:
+            for kind, anchors in (("user", users), ("item", items)):
+                similar, stored, n = self.latent[kind]
+                batch[f"similar_{kind}s"], batch[f"has_similar_{kind}"] = _sample_neighbour(
+                    similar, anchors, self.rng)
+                candidates = self.rng.integers(0, n, shape)
+                batch[f"dissimilar_{kind}s"] = candidates
+                batch[f"dissimilar_{kind}s_valid"] = (
+                    ~stored.contains(anchors[:, None], candidates) & (candidates != anchors[:, None])
+                )
+        return batch
+
+
+def collate_triplets(batch: dict[str, np.ndarray]) -> tuple[dict[str, torch.Tensor], None]:
+    """A :class:`TripletSampler` batch as skorch's ``(X, y)``: a dict of tensors and no target."""
+    return {name: torch.from_numpy(np.ascontiguousarray(value)) for name, value in batch.items()}, None

@@ -1,0 +1,314 @@
+"""Joint user–item metric embeddings: Magnetic Metric Learning (MML) and CML, no scikit-learn.
+
+Users and items are points of one ``k``-dimensional space inside the unit
+ball. A metric ``W = L Lᵀ`` (positive semi-definite by construction) measures
+``F(a, b) = (e_a − e_b)ᵀ W (e_a − e_b) = ‖(e_a − e_b) L‖²``; ``W = I`` is the
+squared Euclidean distance. MML learns three metrics, user–user ``W_U``,
+item–item ``W_I`` and user–item ``W_UI`` (Zhang et al., eqs. 7–11);
+CML (Hsieh et al. 2017) uses the Euclidean one.
+
+:class:`MetricEmbeddingModule` holds the embeddings, the metric factors and
+the margins, scores items for users and computes the training loss of a
+batch of sampled triplets (:meth:`MetricEmbeddingModule.loss`). Each
+optimizer step is followed by :meth:`MetricEmbeddingModule.project_`, which
+puts the embeddings back in the unit ball and the margins in ``(0, 1]``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["METRICS", "MetricEmbeddingModule", "covariance_penalty", "rank_weighted_hinge"]
+
+#: Metric structures: three learned metrics, one learned metric shared by the
+#: three relations (W-MML), or the fixed identity (EUC-MML, CML).
+METRICS = ("learned", "shared", "euclidean")
+#: Index of each relation's metric factor in ``MetricEmbeddingModule.metric_factors``.
+_RELATIONS = {"user": 0, "item": 1, "user_item": 2}
+#: Smallest margin: the paper's constraint is ``m ∈ (0, 1]``.
+_MIN_MARGIN = 1e-4
+
+
+def rank_weighted_hinge(
+    margin: torch.Tensor, positive: torch.Tensor, negatives: torch.Tensor,
+    valid: torch.Tensor, n_candidates_total: int,
+) -> torch.Tensor:
+    """CML's rank-weighted hinge with the hardest of several sampled negatives.
+
+    For each triplet, ``h_j = margin + positive − negatives_j`` over the
+    sampled candidates ``j`` that are ``valid``; the loss is
+    ``log(1 + J · (#impostors / #valid)) · max_j [h_j]₊`` (Hsieh et al. 2017,
+    WARP-style rank estimate: ``J = n_candidates_total``, impostors are the
+    candidates with ``h_j > 0``). Triplets without a valid candidate lose 0.
+
+    Parameters
+    ----------
+    margin, positive : Tensor of shape (B,)
+        Margin and pulled distance of each triplet.
+    negatives : Tensor of shape (B, U)
+        Pushed distances of the ``U`` candidates of each triplet.
+    valid : bool Tensor of shape (B, U)
+        Which candidates are true negatives.
+    n_candidates_total : int
+        How many candidates exist in all (users or items): scales the rank.
+
+    Returns
+    -------
+    loss : Tensor of shape (B,)
+    """
+    hinge = margin[:, None] + positive[:, None] - negatives
+    hinge = hinge.masked_fill(~valid, -torch.inf)
+    n_valid = valid.sum(dim=1)
+    impostors = (hinge > 0).sum(dim=1)
+    rank = n_candidates_total * impostors / n_valid.clamp(min=1)
+    weight = torch.log1p(rank.to(hinge.dtype)).detach()
+    hardest = hinge.max(dim=1).values.clamp(min=0)
+    return torch.where(n_valid > 0, weight * hardest, torch.zeros_like(hardest))
+
+
+def covariance_penalty(embeddings: torch.Tensor) -> torch.Tensor:
+    """``L_P = (‖C‖_F − ‖diag(C)‖₂) / O``: off-diagonal size of the batch's covariance ``C``.
+
+    ``C`` is the ``k × k`` covariance of the ``O`` rows of ``embeddings``
+    (eqs. 13–14 of the MML paper, after Cogswell et al.'s decorrelation penalty).
+    """
+    n_rows = embeddings.shape[0]
+    centred = embeddings - embeddings.mean(dim=0, keepdim=True)
+    covariance = centred.T @ centred / n_rows
+    return (torch.linalg.matrix_norm(covariance) - torch.linalg.vector_norm(
+        torch.diagonal(covariance))) / n_rows
+
+
+class MetricEmbeddingModule(nn.Module):
+    """User and item embeddings in the unit ball with learned metrics and margins.
+
+    Parameters
+    ----------
+    n_users, n_items : int
+        Number of user and item points.
+    n_components : int, default=32
+        Dimension ``k`` of the space.
+    metric : {"learned", "shared", "euclidean"}, default="learned"
+        Three learned metrics ``W_U``, ``W_I``, ``W_UI``; one learned metric
+        for all relations (W-MML); or ``W = I`` (EUC-MML, CML).
+    margin : float, default=0.02
+        Initial value of every margin (or their fixed value).
+    adaptive_margin : bool, default=True
+        Learn one margin per user (``m_u``, user triplets), per item
+        (``m_i``, item triplets) and per user and item (``m_l``, latent
+        triplets); False keeps every margin at ``margin`` (M-MML, CML).
+    init : {"uniform", "normal"}, default="uniform"
+        ``"uniform"``: the MML paper's initialisation (uniform, mean 0.2,
+        variance 0.04 per coordinate); ``"normal"``: CML's (normal, standard
+        deviation ``1/√k``). Both are then projected into the unit ball.
+
+    Attributes
+    ----------
+    user_embeddings : Parameter of shape (n_users, k)
+    item_embeddings : Parameter of shape (n_items, k)
+    metric_factors : Parameter or buffer of shape (3 or 1, k, k)
+        The factors ``L`` of ``W = L Lᵀ`` (identity at the start; a buffer for
+        ``metric="euclidean"``).
+    user_margins, item_margins, latent_margins : Parameter or buffer
+        Of shapes (n_users,), (n_items,) and (n_users + n_items,).
+    """
+
+    def __init__(
+        self,
+        n_users: int,
+        n_items: int,
+        n_components: int = 32,
+        metric: str = "learned",
+        margin: float = 0.02,
+        adaptive_margin: bool = True,
+        init: str = "uniform",
+    ) -> None:
+        super().__init__()
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
+        self.n_users, self.n_items, self.metric = n_users, n_items, metric
+        self.user_embeddings = nn.Parameter(self._initial_points(n_users, n_components, init))
+        self.item_embeddings = nn.Parameter(self._initial_points(n_items, n_components, init))
+        factors = torch.eye(n_components).repeat(3 if metric == "learned" else 1, 1, 1)
+        if metric == "euclidean":
+            self.register_buffer("metric_factors", factors)
+        else:
+            self.metric_factors = nn.Parameter(factors)
+        for name, size in (("user_margins", n_users), ("item_margins", n_items),
+                           ("latent_margins", n_users + n_items)):
+            values = torch.full((size,), float(margin))
+            if adaptive_margin:
+                setattr(self, name, nn.Parameter(values))
+            else:
+                self.register_buffer(name, values)
+        self.project_()
+
+    @staticmethod
+    def _initial_points(n: int, k: int, init: str) -> torch.Tensor:
+        if init == "uniform":  # mean 0.2, variance 0.04: half-width 0.2·√3
+            half_width = 0.2 * math.sqrt(3.0)
+            return torch.empty(n, k).uniform_(0.2 - half_width, 0.2 + half_width)
+        if init == "normal":
+            return torch.randn(n, k) / math.sqrt(k)
+        raise ValueError(f"init must be 'uniform' or 'normal', got {init!r}.")
+
+    def factor(self, relation: str) -> torch.Tensor | None:
+        """The factor ``L`` of a relation's metric, or None for the Euclidean one."""
+        if self.metric == "euclidean":
+            return None
+        return self.metric_factors[_RELATIONS[relation] if self.metric == "learned" else 0]
+
+    def metric_matrices(self) -> dict[str, torch.Tensor]:
+        """``{"user": W_U, "item": W_I, "user_item": W_UI}``, each ``L Lᵀ`` (detached)."""
+        with torch.no_grad():
+            out = {}
+            for relation in _RELATIONS:
+                L = self.factor(relation)
+                eye = torch.eye(self.user_embeddings.shape[1], device=self.user_embeddings.device)
+                out[relation] = eye if L is None else L @ L.T
+            return out
+
+    def distance(self, a: torch.Tensor, b: torch.Tensor, relation: str) -> torch.Tensor:
+        """``F(a, b) = ‖(a − b) L‖²`` over the last dimension (broadcasting ``a`` and ``b``)."""
+        diff = a - b
+        L = self.factor(relation)
+        if L is not None:
+            diff = diff @ L
+        return diff.pow(2).sum(dim=-1)
+
+    def score_items(self, users: torch.Tensor) -> torch.Tensor:
+        """``−F_UI(e_u, e_i)`` of every item for a batch of user points, shape (B, n_items).
+
+        Computed as ``2 u'·i' − ‖u'‖² − ‖i'‖²`` on the transformed points
+        ``u' = e_u L``, ``i' = e_i L``: one matrix product, no ``B × n × k`` tensor.
+        """
+        items = self.item_embeddings
+        L = self.factor("user_item")
+        if L is not None:
+            users, items = users @ L, items @ L
+        return (2 * users @ items.T - users.pow(2).sum(1, keepdim=True)
+                - items.pow(2).sum(1)[None, :])
+
+    def forward(self, users: torch.Tensor) -> torch.Tensor:
+        """Scores of every item for the fitted users ``users`` (indices), shape (B, n_items)."""
+        return self.score_items(self.user_embeddings[users])
+
+    def loss(
+        self,
+        batch: dict[str, torch.Tensor],
+        *,
+        alpha: float = 0.7,
+        balance: float = 0.5,
+        omega_p: float = 0.03,
+        omega_r: float = 0.03,
+        push_same_kind: bool = True,
+        triplet_form: str = "joint",
+    ) -> torch.Tensor:
+        """The MML objective of a batch of sampled triplets (eq. 16), averaged over the batch.
+
+        ``alpha · (balance · L1 + (1 − balance) · L2) + (1 − alpha) · L_LA
+        + omega_p · L_P + omega_r · L_R`` with each hinge term averaged over
+        the batch's positive pairs (see :func:`rank_weighted_hinge`).
+
+        Parameters
+        ----------
+        batch : dict of tensors
+            ``users`` and ``items`` (B,): the positive pairs ``(a, c)``;
+            ``neg_users`` (B, U) and ``neg_users_valid``: candidates ``b``
+            with ``r_bc = 0``; ``neg_items``/``neg_items_valid``: candidates
+            ``d`` with ``r_ad = 0``; and, for the latent loss,
+            ``similar_users`` (B,) with ``has_similar_user``,
+            ``dissimilar_users`` (B, U) with ``dissimilar_users_valid``, and
+            the same four for items. Latent keys may be absent when ``alpha == 1``.
+        alpha : float
+            Weight of the explicit loss against the latent one.
+        balance : float
+            ``λ``: weight of the user triplets ``<a, b, c>`` (L1) against the
+            item triplets ``<c, d, a>`` (L2).
+        omega_p, omega_r : float
+            Weights of the covariance penalty and of the margin reward
+            ``L_R = −(mean m_u + mean m_i + mean m_l)``.
+        push_same_kind : bool
+            MML's dual triplets also push ``b`` from ``a`` under ``W_U`` and
+            ``d`` from ``c`` under ``W_I``; False gives CML's triplet
+            ``m + F(a, c) − F(a, d)`` (L2 without the item–item term).
+        triplet_form : {"joint", "split"}
+            How a dual triplet's two pushed distances enter: ``"joint"``, one
+            hinge on their sum (eqs. 7–8 as printed); ``"split"``, one hinge
+            each against the pulled distance (see :meth:`_dual_hinge`).
+        """
+        users, items = batch["users"], batch["items"]
+        e_a, e_c = self.user_embeddings[users], self.item_embeddings[items]
+        pulled = self.distance(e_a, e_c, "user_item")
+        total = torch.zeros((), device=e_a.device)
+        if alpha > 0 and balance > 0:
+            e_b = self.user_embeddings[batch["neg_users"]]
+            l1 = self._dual_hinge(
+                self.user_margins[users], pulled,
+                self.distance(e_b, e_c[:, None], "user_item"),
+                self.distance(e_a[:, None], e_b, "user") if push_same_kind else None,
+                batch["neg_users_valid"], self.n_users, triplet_form)
+            total = total + alpha * balance * l1.mean()
+        if alpha > 0 and balance < 1:
+            e_d = self.item_embeddings[batch["neg_items"]]
+            l2 = self._dual_hinge(
+                self.item_margins[items], pulled,
+                self.distance(e_a[:, None], e_d, "user_item"),
+                self.distance(e_c[:, None], e_d, "item") if push_same_kind else None,
+                batch["neg_items_valid"], self.n_items, triplet_form)
+            total = total + alpha * (1 - balance) * l2.mean()
+        if alpha < 1:
+            total = total + (1 - alpha) * (
+                self._latent_loss(batch, "user", users, e_a, self.user_embeddings, 0)
+                + self._latent_loss(batch, "item", items, e_c, self.item_embeddings,
+                                    self.n_users)
+            )
+        if omega_p:
+            total = total + omega_p * covariance_penalty(torch.cat([e_a, e_c]))
+        if omega_r and isinstance(self.user_margins, nn.Parameter):
+            total = total - omega_r * (self.user_margins.mean() + self.item_margins.mean()
+                                       + self.latent_margins.mean())
+        return total
+
+    @staticmethod
+    def _dual_hinge(margin, pulled, pushed_cross, pushed_same, valid, n_total, form: str):
+        """The hinge of a dual triplet: ``pushed_same`` (or None) joined or split from ``pushed_cross``.
+
+        ``"joint"``: ``[m + F(pulled) − F(cross) − F(same)]₊`` (the paper's
+        printed form); ``"split"``: ``[m + F(pulled) − F(cross)]₊ + [m +
+        F(pulled) − F(same)]₊``, each with its own hardest candidate and rank
+        weight.
+        """
+        if pushed_same is None:
+            return rank_weighted_hinge(margin, pulled, pushed_cross, valid, n_total)
+        if form == "joint":
+            return rank_weighted_hinge(margin, pulled, pushed_cross + pushed_same, valid, n_total)
+        if form == "split":
+            return (rank_weighted_hinge(margin, pulled, pushed_cross, valid, n_total)
+                    + rank_weighted_hinge(margin, pulled, pushed_same, valid, n_total))
+        raise ValueError(f"triplet_form must be 'joint' or 'split', got {form!r}.")
+
+    def _latent_loss(self, batch, kind: str, anchors, e_anchor, table, offset: int):
+        """``L_LA`` of one kind (eq. 11): ``[m_l + F(a, f) − F(a, g)]₊`` rank-weighted, batch mean."""
+        has_similar = batch[f"has_similar_{kind}"]
+        if not bool(has_similar.any()):
+            return torch.zeros((), device=e_anchor.device)
+        pulled = self.distance(e_anchor, table[batch[f"similar_{kind}s"]], kind)
+        pushed = self.distance(e_anchor[:, None], table[batch[f"dissimilar_{kind}s"]], kind)
+        valid = batch[f"dissimilar_{kind}s_valid"] & has_similar[:, None]
+        hinge = rank_weighted_hinge(self.latent_margins[anchors + offset], pulled, pushed,
+                                    valid, table.shape[0])
+        return hinge.mean()
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        """Put every embedding back in the unit ball and every learned margin in ``[1e-4, 1]``."""
+        for points in (self.user_embeddings, self.item_embeddings):
+            norms = torch.linalg.vector_norm(points, dim=1, keepdim=True)
+            points.div_(norms.clamp(min=1.0))
+        for margins in (self.user_margins, self.item_margins, self.latent_margins):
+            if isinstance(margins, nn.Parameter):  # fixed margins (buffers) are left as given
+                margins.clamp_(_MIN_MARGIN, 1.0)

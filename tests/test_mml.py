@@ -1,0 +1,321 @@
+"""Magnetic Metric Learning, CML, their network, losses and triplet sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.cluster import KMeans
+from sklearn.metrics import normalized_mutual_info_score
+
+from sklearn_recae.metric_learning import CML, MagneticMetricLearning
+from sklearn_recae.metric_learning._base import row_fingerprints
+from sklearn_recae.metric_learning._sampling import (
+    StoredEntries,
+    TripletSampler,
+    jaccard_similar_pairs,
+)
+from sklearn_recae.nn.metric import (
+    MetricEmbeddingModule,
+    covariance_penalty,
+    rank_weighted_hinge,
+)
+
+from .recommender_checks import make_checkerboard
+
+
+def _random_binary(n_rows=30, n_cols=20, density=0.2, seed=0) -> sp.csr_matrix:
+    return sp.random(n_rows, n_cols, density=density, format="csr", random_state=seed,
+                     data_rvs=np.ones, dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    """Four planted user/item clusters (checkerboard) and a fitted MML."""
+    X, withheld = make_checkerboard(n_blocks=4, rows_per_block=25, items_per_block=10,
+                                    explicit=False)
+    model = MagneticMetricLearning(n_components=8, max_epochs=40, batch_size=64, lr=0.1,
+                                   margin=0.5, triplet_form="split", early_stopping=False,
+                                   device="cpu", random_state=0).fit(X)
+    return X, withheld, model
+
+
+# -- the network -------------------------------------------------------------------------
+def test_identity_metric_distance_is_squared_euclidean():
+    torch.manual_seed(0)
+    a, b = torch.randn(5, 4), torch.randn(5, 4)
+    for metric in ("euclidean", "learned", "shared"):  # learned ones start at L = I
+        module = MetricEmbeddingModule(3, 3, n_components=4, metric=metric)
+        for relation in ("user", "item", "user_item"):
+            torch.testing.assert_close(module.distance(a, b, relation), ((a - b) ** 2).sum(1))
+
+
+def test_distance_uses_w_equal_l_lt():
+    torch.manual_seed(0)
+    module = MetricEmbeddingModule(3, 3, n_components=4, metric="learned")
+    with torch.no_grad():
+        module.metric_factors.copy_(torch.randn(3, 4, 4))
+    a, b = torch.randn(6, 4), torch.randn(6, 4)
+    W = module.metric_matrices()["item"]
+    expected = torch.einsum("bi,ij,bj->b", a - b, W, a - b)
+    torch.testing.assert_close(module.distance(a, b, "item"), expected)
+
+
+def test_score_items_is_minus_user_item_distance():
+    torch.manual_seed(0)
+    module = MetricEmbeddingModule(4, 6, n_components=3)
+    with torch.no_grad():
+        module.metric_factors.copy_(torch.randn(3, 3, 3))
+    scores = module(torch.arange(4))
+    expected = -module.distance(module.user_embeddings[:, None], module.item_embeddings[None],
+                                "user_item")
+    torch.testing.assert_close(scores, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_metric_structures_and_margins():
+    learned = MetricEmbeddingModule(5, 7, n_components=3, metric="learned")
+    shared = MetricEmbeddingModule(5, 7, n_components=3, metric="shared")
+    euclidean = MetricEmbeddingModule(5, 7, n_components=3, metric="euclidean",
+                                      adaptive_margin=False, margin=0.3)
+    assert learned.metric_factors.shape == (3, 3, 3)
+    assert shared.metric_factors.shape == (1, 3, 3)
+    assert shared.factor("user") is shared.factor("user_item") or torch.equal(
+        shared.factor("user"), shared.factor("user_item"))
+    assert "metric_factors" not in dict(euclidean.named_parameters())
+    assert "user_margins" not in dict(euclidean.named_parameters())
+    assert torch.all(euclidean.latent_margins == 0.3)
+    assert learned.latent_margins.shape == (12,)
+    with pytest.raises(ValueError, match="metric must be"):
+        MetricEmbeddingModule(2, 2, metric="cosine")
+
+
+def test_initial_points_in_unit_ball_and_projection():
+    module = MetricEmbeddingModule(50, 40, n_components=32, init="uniform")
+    norms = torch.linalg.vector_norm(module.user_embeddings, dim=1)
+    assert torch.all(norms <= 1 + 1e-6)
+    with torch.no_grad():
+        module.item_embeddings.mul_(10)
+        module.user_margins.fill_(3.0)
+        module.item_margins.fill_(-1.0)
+    module.project_()
+    assert torch.all(torch.linalg.vector_norm(module.item_embeddings, dim=1) <= 1 + 1e-6)
+    assert torch.all(module.user_margins == 1.0) and torch.all(module.item_margins > 0)
+
+
+def test_rank_weighted_hinge_values():
+    margin = torch.tensor([0.5, 0.5, 0.5])
+    positive = torch.tensor([1.0, 0.0, 1.0])
+    negatives = torch.tensor([[0.8, 2.0, 1.2], [3.0, 3.0, 3.0], [0.0, 5.0, 0.1]])
+    valid = torch.tensor([[True, True, True], [True, True, True], [False, False, False]])
+    loss = rank_weighted_hinge(margin, positive, negatives, valid, n_candidates_total=30)
+    # row 0: hinges 0.7, -0.5, 0.3 -> hardest 0.7, 2 impostors of 3 -> log(1 + 30 * 2/3)
+    torch.testing.assert_close(loss[0], torch.log1p(torch.tensor(20.0)) * 0.7)
+    assert loss[1] == 0 and loss[2] == 0  # satisfied; no valid candidate
+
+
+def test_covariance_penalty_of_decorrelated_and_correlated_points():
+    rng = np.random.default_rng(0)
+    axis = torch.as_tensor(rng.standard_normal((200, 1)), dtype=torch.float32)
+    diagonal_only = torch.as_tensor(np.diag([1.0, 2.0, 3.0]), dtype=torch.float32)
+    assert covariance_penalty(diagonal_only) >= 0
+    correlated = torch.cat([axis, axis, axis], dim=1)
+    C = np.cov(correlated.numpy().T, bias=True)
+    expected = (np.linalg.norm(C) - np.linalg.norm(np.diag(C))) / 200
+    torch.testing.assert_close(covariance_penalty(correlated).double(),
+                               torch.tensor(expected, dtype=torch.float64), rtol=1e-4, atol=1e-7)
+
+
+# -- sampling ----------------------------------------------------------------------------
+def test_jaccard_pairs_match_brute_force():
+    X = _random_binary(40, 15, density=0.25, seed=1)
+    dense = X.toarray() > 0
+    for threshold in (0.0, 0.2, 0.4):
+        expected = np.zeros((40, 40), dtype=bool)
+        for a in range(40):
+            for b in range(40):
+                union = np.sum(dense[a] | dense[b])
+                if a != b and union and np.sum(dense[a] & dense[b]) / union > threshold:
+                    expected[a, b] = True
+        for block_entries in (1, 100, 1 << 24):  # blocks of 1, 2 and all rows
+            similar = jaccard_similar_pairs(X, threshold, block_entries=block_entries)
+            np.testing.assert_array_equal(similar.toarray(), expected)
+
+
+def test_stored_entries():
+    X = _random_binary(10, 8, density=0.3, seed=2)
+    rows, cols = np.meshgrid(np.arange(10), np.arange(8), indexing="ij")
+    np.testing.assert_array_equal(StoredEntries(X).contains(rows, cols), X.toarray() > 0)
+    assert not StoredEntries(sp.csr_matrix((3, 3))).contains(np.array([1]), np.array([2]))[0]
+
+
+def test_triplet_sampler_batches_are_valid():
+    X = _random_binary(30, 20, density=0.3, seed=3)
+    similar_users = jaccard_similar_pairs(X, 0.1)
+    similar_items = jaccard_similar_pairs(X.T.tocsr(), 0.1)
+    sampler = TripletSampler(X, 7, similar_users=similar_users, similar_items=similar_items,
+                             random_state=0)
+    assert len(sampler) == X.nnz
+    batch = sampler.__getitems__(np.arange(len(sampler)))
+    dense = X.toarray() > 0
+    assert np.all(dense[batch["users"], batch["items"]])
+    assert batch["neg_items"].shape == (X.nnz, 7)
+    np.testing.assert_array_equal(batch["neg_items_valid"],
+                                  ~dense[batch["users"][:, None], batch["neg_items"]])
+    np.testing.assert_array_equal(batch["neg_users_valid"],
+                                  ~dense[batch["neg_users"], batch["items"][:, None]])
+    has = batch["has_similar_user"]
+    assert has.any()
+    S = similar_users.toarray()
+    assert np.all(S[batch["users"][has], batch["similar_users"][has]])
+    np.testing.assert_array_equal(np.diff(similar_users.indptr)[batch["users"]] > 0, has)
+    dissimilar_valid = batch["dissimilar_items_valid"]
+    S_items = similar_items.toarray()
+    anchors = batch["items"][:, None]
+    candidates = batch["dissimilar_items"]
+    np.testing.assert_array_equal(dissimilar_valid,
+                                  ~S_items[anchors, candidates] & (candidates != anchors))
+
+
+def test_row_fingerprints_depend_on_content_only():
+    X = _random_binary(20, 12, density=0.3, seed=4)
+    fingerprints = row_fingerprints(X)
+    shuffled = X[::-1]
+    np.testing.assert_array_equal(row_fingerprints(shuffled), fingerprints[::-1])
+    changed = X.copy()
+    changed.data[0] = 2.0
+    assert row_fingerprints(changed)[0] != fingerprints[0]
+    assert np.unique(fingerprints[np.diff(X.indptr) > 0]).size == len(
+        {tuple(X[i].indices) for i in range(20) if X[i].nnz})
+
+
+# -- the estimators ----------------------------------------------------------------------
+def test_fitted_metrics_are_psd_and_points_in_unit_ball(planted):
+    _, _, model = planted
+    for W in model.metrics_.values():
+        assert np.linalg.eigvalsh(W).min() >= -1e-6
+        np.testing.assert_allclose(W, W.T, atol=1e-6)
+    assert not np.allclose(model.metrics_["user"], np.eye(8))  # learned
+    for points in (model.user_embeddings_, model.item_embeddings_):
+        assert np.linalg.norm(points, axis=1).max() <= 1 + 1e-5
+    for margins in model.margins_.values():
+        assert margins.min() > 0 and margins.max() <= 1
+
+
+def test_planted_clusters_are_recovered_and_loss_decreases(planted):
+    X, withheld, model = planted
+    losses = model.history_[:, "train_loss"]
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:2])
+    item_clusters = np.arange(40) // 10
+    points = model.item_embeddings_ / np.linalg.norm(model.item_embeddings_, axis=1,
+                                                     keepdims=True)
+    labels = KMeans(4, n_init=10, random_state=0).fit_predict(points)
+    assert normalized_mutual_info_score(item_clusters, labels) > 0.8
+    top = model.recommend(X, k=3)
+    user_clusters = np.arange(100) // 25
+    assert np.mean(top // 10 == user_clusters[:, None]) > 0.7
+
+
+def test_training_rows_get_learned_points_new_rows_are_folded_in(planted):
+    X, _, model = planted
+    # rows equal to no other row (equal rows all get the first one's point)
+    _, first, counts = np.unique(row_fingerprints(X), return_index=True, return_counts=True)
+    rows = np.sort(first[counts == 1])[:6]
+    duplicated = first[counts > 1]
+    np.testing.assert_allclose(model.transform(X[rows]),
+                               model.user_embeddings_[rows] @ _user_factor(model), atol=1e-6)
+    raw = MagneticMetricLearning(**{**model.get_params(), "output_space": "raw"})
+    raw.__dict__.update({k: v for k, v in model.__dict__.items() if k.endswith("_")
+                         or k.startswith("_")})
+    np.testing.assert_allclose(raw.transform(X[rows]), model.user_embeddings_[rows], atol=1e-6)
+    np.testing.assert_allclose(raw.transform(X[duplicated]), model.user_embeddings_[duplicated],
+                               atol=1e-6)
+    # a new user of cluster 2: items 20, 21, 22 only
+    new = sp.csr_matrix((np.ones(3, np.float32), ([0, 0, 0], [20, 21, 22])), shape=(1, 40))
+    folded = raw.transform(new)[0]
+    distances = np.sum((model.item_embeddings_ - folded) ** 2, axis=1)
+    assert np.mean(np.argsort(distances)[:10] // 10 == 2) > 0.7
+    # a row's fold-in does not depend on the other rows of the call
+    np.testing.assert_allclose(raw.transform(sp.vstack([new, X[:3]]).tocsr())[0], folded,
+                               atol=1e-5)
+
+
+def _user_factor(model) -> np.ndarray:
+    return model.net_.module_.factor("user").detach().numpy()
+
+
+def test_fit_transform_equals_fit_then_transform():
+    X, _ = make_checkerboard(n_blocks=2, rows_per_block=10, items_per_block=5, explicit=False)
+    params = dict(n_components=4, max_epochs=2, batch_size=32, device="cpu", random_state=0)
+    np.testing.assert_allclose(MagneticMetricLearning(**params).fit_transform(X),
+                               MagneticMetricLearning(**params).fit(X).transform(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("params, structure", [
+    ({"metric": "euclidean"}, "euclidean"),
+    ({"metric": "shared"}, "shared"),
+    ({"adaptive_margin": False}, "fixed margins"),
+])
+def test_ablations_are_parameter_settings(params, structure):
+    X, _ = make_checkerboard(n_blocks=2, rows_per_block=10, items_per_block=5, explicit=False)
+    model = MagneticMetricLearning(n_components=4, max_epochs=2, batch_size=32, device="cpu",
+                                   random_state=0, **params).fit(X)
+    W = model.metrics_
+    if structure == "euclidean":
+        for matrix in W.values():
+            np.testing.assert_array_equal(matrix, np.eye(4))
+    elif structure == "shared":
+        np.testing.assert_array_equal(W["user"], W["user_item"])
+        assert not np.allclose(W["user"], np.eye(4))
+    else:
+        for margins in model.margins_.values():
+            np.testing.assert_allclose(margins, 0.02)
+
+
+def test_cml_is_euclidean_with_a_fixed_margin():
+    """Its ranking is checked by the behaviour suite (test_common's checkerboard)."""
+    X, _ = make_checkerboard(n_blocks=3, rows_per_block=20, items_per_block=8, explicit=False)
+    model = CML(n_components=4, n_candidates=3, max_epochs=20, batch_size=64,
+                early_stopping=False, device="cpu", random_state=0).fit(X)
+    for matrix in model.metrics_.values():
+        np.testing.assert_array_equal(matrix, np.eye(4))
+    np.testing.assert_allclose(model.margins_["item"], 1.9)  # fixed, above the (0, 1] of MML
+    assert "metric_factors" not in dict(model.net_.module_.named_parameters())
+    assert not any("margins" in name for name, _ in model.net_.module_.named_parameters())
+
+
+def test_latent_pairs_come_from_the_training_part_only(monkeypatch):
+    import sklearn_recae.metric_learning._base as base
+
+    X, _ = make_checkerboard(n_blocks=2, rows_per_block=10, items_per_block=5, explicit=False)
+    X_valid = sp.csr_matrix(X.shape, dtype=np.float32)
+    X_valid[0, 1] = 1.0
+    X_fit = X.copy()
+    X_fit[0, 1] = 0
+    X_fit.eliminate_zeros()
+    seen = []
+    original = base.jaccard_similar_pairs
+    monkeypatch.setattr(base, "jaccard_similar_pairs",
+                        lambda M, t, **kw: seen.append(M.nnz) or original(M, t, **kw))
+    MagneticMetricLearning(n_components=4, max_epochs=1, device="cpu", random_state=0).fit(
+        X_fit, X_valid=X_valid)
+    assert seen == [X_fit.nnz, X_fit.nnz]
+
+
+def test_bad_parameters_are_rejected():
+    X, _ = make_checkerboard(n_blocks=2, rows_per_block=5, items_per_block=4, explicit=False)
+    with pytest.raises(ValueError, match="triplet_form"):
+        MagneticMetricLearning(triplet_form="sum").fit(X)
+    with pytest.raises(ValueError, match="margin"):
+        MagneticMetricLearning(margin=1.5).fit(X)  # adaptive margins live in (0, 1]
+    with pytest.raises(ValueError, match="margin"):
+        CML(margin=0.0).fit(X)
+
+
+def test_cml_huge_step_stays_bounded():
+    """Projected steps: a huge learning rate keeps the points in the ball, no divergence."""
+    X, _ = make_checkerboard(n_blocks=2, rows_per_block=10, items_per_block=5, explicit=False)
+    model = CML(n_components=4, lr=1e6, max_epochs=3, early_stopping=False, device="cpu",
+                random_state=0).fit(X)
+    assert np.isfinite(model.history_[:, "train_loss"]).all()
+    assert np.linalg.norm(model.item_embeddings_, axis=1).max() <= 1 + 1e-5
