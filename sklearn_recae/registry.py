@@ -71,15 +71,75 @@ def _implicit(factory_name: str, **params):
     """A factory of an implicit-feedback model with ``params`` over its defaults."""
 
     def factory(random_state, verbose):
-        from . import autoencoder, linear
+        from . import autoencoder, linear, metric_learning
 
-        family = autoencoder if hasattr(autoencoder, factory_name) else linear
+        family = next(module for module in (autoencoder, linear, metric_learning)
+                      if hasattr(module, factory_name))
         estimator = getattr(family, factory_name)(**params)
         seeded = {"random_state": random_state, "verbose": verbose}
         return estimator.set_params(**{k: v for k, v in seeded.items()
                                        if k in estimator.get_params()})
 
     return factory
+
+
+def _user_knn(random_state, verbose):
+    """Cosine user-kNN on the raw interaction rows (deterministic: no seed, no progress)."""
+    from .neighbors import KNeighborsRecommender
+
+    return KNeighborsRecommender()
+
+
+def _multdae_knn(random_state, verbose):
+    """User-kNN on Mult-DAE codes: a Pipeline whose kNN step gets the rows' interactions."""
+    from sklearn.pipeline import make_pipeline
+
+    from .neighbors import KNeighborsRecommender
+
+    return make_pipeline(_implicit("MultDAE")(random_state, verbose), KNeighborsRecommender())
+
+
+def _mml_knn(random_state, verbose):
+    """User-kNN on MML's user points (Euclidean in the learned user–user metric)."""
+    from sklearn.pipeline import make_pipeline
+
+    from .neighbors import KNeighborsRecommender
+
+    return make_pipeline(_implicit("MagneticMetricLearning")(random_state, verbose),
+                         KNeighborsRecommender(metric="euclidean"))
+
+
+def _knn_interactions(X_train, dataset):
+    """The pipeline's input rows are the kNN step's interactions."""
+    return {"kneighborsrecommender__interactions": X_train}
+
+
+def _nrp(structure: str):
+    """A factory of NRP with its defaults.
+
+    ``"autoencoder"``: tanh units (the paper's NRP-aSDAE/DHA setting; unbounded
+    selu codes make the dot product diverge).
+    """
+
+    def factory(random_state, verbose):
+        from .hybrid import NRP
+
+        model = NRP(structure, random_state=random_state, verbose=verbose)
+        if structure == "autoencoder":
+            model.set_params(activation="tanh")
+        return model
+
+    return factory
+
+
+def _nrp_side_information(X_train, dataset: str) -> dict:
+    """NRP's fit arguments: MovieLens-100K's user and item side information (none otherwise)."""
+    if dataset != "ml-100k":
+        return {}
+    from .datasets import movielens_100k_side_information
+
+    side = movielens_100k_side_information()
+    return {"user_features": side.user_features, "item_features": side.item_features}
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -89,6 +149,8 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("u-autorec", _autorec),
         ModelSpec("mma", _i_mma),
         ModelSpec("deeprec", _deeprec),
+        ModelSpec("nrp", _nrp("direct"), fit_params=_nrp_side_information),
+        ModelSpec("nrp-ae", _nrp("autoencoder"), fit_params=_nrp_side_information),
         ModelSpec("popularity", _implicit("PopularityRecommender"), task="implicit"),
         ModelSpec("ease", _implicit("EASE"), task="implicit"),
         ModelSpec("mil-lin-sig", _implicit("DenoisingAutoEncoder", loss="mil",
@@ -101,6 +163,20 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("cdae", _implicit("CDAE"), task="implicit"),
         ModelSpec("multvae", _implicit("MultVAE"), task="implicit"),
         ModelSpec("recvae", _implicit("RecVAE"), task="implicit"),
+        ModelSpec("mml", _implicit("MagneticMetricLearning"), task="implicit"),
+        # the MML paper's Table 8 ablations
+        ModelSpec("euc-mml", _implicit("MagneticMetricLearning", metric="euclidean"),
+                  task="implicit"),
+        ModelSpec("w-mml", _implicit("MagneticMetricLearning", metric="shared"),
+                  task="implicit"),
+        ModelSpec("m-mml", _implicit("MagneticMetricLearning", adaptive_margin=False),
+                  task="implicit"),
+        ModelSpec("np-mml", _implicit("MagneticMetricLearning", omega_p=0.0), task="implicit"),
+        ModelSpec("nr-mml", _implicit("MagneticMetricLearning", omega_r=0.0), task="implicit"),
+        ModelSpec("cml", _implicit("CML"), task="implicit"),
+        ModelSpec("mml-knn", _mml_knn, task="implicit", fit_params=_knn_interactions),
+        ModelSpec("user-knn", _user_knn, task="implicit"),
+        ModelSpec("multdae-knn", _multdae_knn, task="implicit", fit_params=_knn_interactions),
     ]
 }
 

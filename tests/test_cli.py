@@ -81,3 +81,50 @@ def test_models_by_task():
     assert models_by_task(["ease", "mma", "cdae"], None) == {"implicit": ["ease", "cdae"],
                                                              "explicit": ["mma"]}
     assert models_by_task(["mma"], "implicit") == {"implicit": ["mma"]}  # refused later
+
+
+def test_nrp_runs_on_the_synthetic_dataset(tmp_path, capsys):
+    out = tmp_path / "nrp"
+    code = main([
+        "benchmark", "--dataset", "synthetic", "--models", "nrp", "nrp-ae",
+        "--max-epochs", "1", "--device", "cpu", "--output-dir", str(out),
+    ])
+    assert code == 0
+    assert "nrp-ae" in capsys.readouterr().out
+    rows = {row["model"]: row for row in json.loads((out / "results.json").read_text())["results"]}
+    assert set(rows) == {"nrp", "nrp-ae"}
+    for row in rows.values():
+        assert 0 < row["mae"] <= row["rmse"] < 4
+
+
+def test_nrp_gets_movielens_side_information():
+    from sklearn_recae.registry import get_model_spec
+
+    spec = get_model_spec("nrp-ae")
+    assert spec.fit_params(None, "synthetic") == {}
+    model = spec.factory(random_state=0, verbose=0)
+    assert model.structure == "autoencoder" and model.activation == "tanh"
+
+
+def test_metric_learning_models_and_pipeline_run_on_the_synthetic_dataset(tmp_path):
+    out = tmp_path / "mml"
+    code = main([
+        "benchmark", "--dataset", "synthetic", "--models", "mml", "cml", "mml-knn",
+        "--max-epochs", "1", "--device", "cpu", "--output-dir", str(out),
+    ])
+    assert code == 0
+    rows = {row["model"]: row for row in json.loads((out / "results.json").read_text())["results"]}
+    assert set(rows) == {"mml", "cml", "mml-knn"}
+    for row in rows.values():
+        assert 0 < row["ndcg@100"] <= 1
+
+
+def test_mml_ablations_are_registered_settings():
+    from sklearn_recae.registry import get_model_spec
+
+    expected = {"euc-mml": {"metric": "euclidean"}, "w-mml": {"metric": "shared"},
+                "m-mml": {"adaptive_margin": False}, "np-mml": {"omega_p": 0.0},
+                "nr-mml": {"omega_r": 0.0}}
+    for name, params in expected.items():
+        model = get_model_spec(name).factory(random_state=0, verbose=0)
+        assert {key: model.get_params()[key] for key in params} == params

@@ -9,12 +9,16 @@
 - Scorers for ``GridSearchCV(scoring=...)`` under the fold-in and entry
   hold-out protocols: :func:`make_recommender_scorer`, :func:`get_scorer`
   and the names it accepts, :func:`get_scorer_names`.
+- Embedding quality: :func:`spherical_kmeans_nmi` (NMI of the spherical
+  k-means clusters of item embeddings against item labels) and
+  :func:`spherical_kmeans`.
 
 Every array argument is validated by name: NaN, infinity, values that
 overflow float32, complex values and input that is not 2-d raise a
 ``ValueError``/``TypeError`` saying so.
 """
 
+from ._embedding import spherical_kmeans, spherical_kmeans_nmi
 from ._ranking import (
     coverage,
     hit_rate_at_k,
@@ -44,4 +48,6 @@ __all__ = [
     "precision_at_k",
     "recall_at_k",
     "rmse",
+    "spherical_kmeans",
+    "spherical_kmeans_nmi",
 ]
