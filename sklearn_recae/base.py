@@ -546,6 +546,15 @@ class ExplicitRatingMixin:
         self._column_observed = counts > 0
         self.rating_range_ = (float(X.data.min()), float(X.data.max())) if X.nnz else (0.0, 0.0)
 
+    def _rating_validation(self, train_split) -> dict:
+        """The net's ``callbacks`` and ``error_sums``: record the validation RMSE, early-stop on it."""
+        from ._skorch import make_callbacks, rmse_scoring
+
+        callbacks = [rmse_scoring(), *make_callbacks(monitor=self._monitor(train_split),
+                                                     patience=self.n_iter_no_change,
+                                                     verbose=self.verbose)]
+        return {"callbacks": callbacks, "error_sums": self._validation_error_sums()}
+
     def _validation_error_sums(self) -> Callable:
         """The nets' ``error_sums``: squared errors of the (clipped) predictions."""
         from ._skorch import clipped_error_sums
@@ -589,3 +598,22 @@ class ImplicitFeedbackMixin:
 
     def _default_scorer(self):
         return ndcg_at_100
+
+    def _ranking_validation(self, train_split, extra_callbacks=()) -> dict:
+        """The net's ``callbacks`` and ``error_sums``: record NDCG@``k_valid``, early-stop on it.
+
+        ``extra_callbacks`` (e.g. KL annealing) go between the scoring and the
+        divergence guard / early stopping of
+        :func:`~sklearn_recae._skorch.make_callbacks`.
+        """
+        from ._skorch import make_callbacks, ndcg_error_sums, ndcg_scoring
+
+        callbacks = [
+            ndcg_scoring(),
+            *extra_callbacks,
+            *make_callbacks(monitor=self._monitor(train_split), patience=self.n_iter_no_change,
+                            verbose=self.verbose,
+                            lower_is_better=self._validation_lower_is_better),
+        ]
+        return {"callbacks": callbacks,
+                "error_sums": functools.partial(ndcg_error_sums, k=self.k_valid)}

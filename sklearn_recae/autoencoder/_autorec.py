@@ -28,9 +28,7 @@ from .._skorch import (
     OPTIMIZERS,
     RecommenderNet,
     collate_csr,
-    make_callbacks,
     resolve_optimizer,
-    rmse_scoring,
 )
 from ..base import CodeTransformerMixin, ExplicitRatingMixin, TorchRecommender, atomic_fit
 from ..losses import MaskedLpLoss, lp_penalty
@@ -280,16 +278,8 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
             iterator_train__shuffle=True,
             iterator_train__collate_fn=collate_csr,
             iterator_valid__collate_fn=collate_csr,
-            callbacks=[
-                rmse_scoring(),
-                *make_callbacks(
-                    monitor=self._monitor(train_split),
-                    patience=self.n_iter_no_change,
-                    verbose=self.verbose,
-                ),
-            ],
+            **self._rating_validation(train_split),
             penalty=functools.partial(_weight_penalty, penalty=self.penalty, alpha=self.alpha),
-            error_sums=self._validation_error_sums(),
             device=device,
             verbose=self.verbose,
         )

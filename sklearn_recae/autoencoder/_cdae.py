@@ -23,7 +23,6 @@ The user node needs the user of each training row, which the package's
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from numbers import Integral, Real
 
@@ -39,9 +38,6 @@ from .._skorch import (
     RecommenderNet,
     csr_to_torch,
     densify,
-    make_callbacks,
-    ndcg_error_sums,
-    ndcg_scoring,
     resolve_optimizer,
 )
 from ..base import (
@@ -439,16 +435,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
             iterator_train__shuffle=True,
             iterator_train__collate_fn=collate_user_csr,
             iterator_valid__collate_fn=collate_user_csr,
-            callbacks=[
-                ndcg_scoring(),
-                *make_callbacks(
-                    monitor=self._monitor(train_split),
-                    patience=self.n_iter_no_change,
-                    verbose=self.verbose,
-                    lower_is_better=self._validation_lower_is_better,
-                ),
-            ],
-            error_sums=functools.partial(ndcg_error_sums, k=self.k_valid),
+            **self._ranking_validation(train_split),
             device=device,
             verbose=self.verbose,
         )

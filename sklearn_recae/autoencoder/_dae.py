@@ -18,7 +18,6 @@ cross-entropy losses yet, so not their default).
 
 from __future__ import annotations
 
-import functools
 from numbers import Integral, Real
 
 import scipy.sparse as sp
@@ -29,9 +28,6 @@ from .._skorch import (
     OPTIMIZERS,
     RecommenderNet,
     collate_csr,
-    make_callbacks,
-    ndcg_error_sums,
-    ndcg_scoring,
     resolve_optimizer,
 )
 from ..base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender, atomic_fit
@@ -347,17 +343,7 @@ class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRec
             iterator_train__drop_last=self.batch_norm and X.shape[0] % self.batch_size == 1,
             iterator_train__collate_fn=collate_csr,
             iterator_valid__collate_fn=collate_csr,
-            callbacks=[
-                ndcg_scoring(),
-                *self._training_callbacks(X),
-                *make_callbacks(
-                    monitor=self._monitor(train_split),
-                    patience=self.n_iter_no_change,
-                    verbose=self.verbose,
-                    lower_is_better=self._validation_lower_is_better,
-                ),
-            ],
-            error_sums=functools.partial(ndcg_error_sums, k=self.k_valid),
+            **self._ranking_validation(train_split, self._training_callbacks(X)),
             device=device,
             verbose=self.verbose,
         )

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .._skorch import csr_to_torch, make_callbacks, resolve_optimizer, rmse_scoring
+from .._skorch import csr_to_torch, resolve_optimizer
 from ..autoencoder import AutoRec
 from ..base import ExplicitRatingMixin, TorchRecommender, atomic_fit, check_bool, mask_seen_
 from ..nn.nrp import NRPModule
@@ -326,12 +326,7 @@ default=None
             iterator_train__shuffle=True,
             iterator_train__collate_fn=collate_entries,
             iterator_valid__collate_fn=collate_entries,
-            callbacks=[
-                rmse_scoring(),
-                *make_callbacks(monitor=self._monitor(train_split),
-                                patience=self.n_iter_no_change, verbose=self.verbose),
-            ],
-            error_sums=self._validation_error_sums(),
+            **self._rating_validation(train_split),
             user_side=self._user_side,
             item_side=self._item_side,
             reconstruction_weight=self.reconstruction_weight,

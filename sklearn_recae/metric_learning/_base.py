@@ -18,7 +18,6 @@ terms it uses (``_loss_params``, ``_module_params``, ``_latent``).
 
 from __future__ import annotations
 
-import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,9 +27,6 @@ from skorch.utils import to_tensor
 
 from .._skorch import (
     OPTIMIZERS,
-    make_callbacks,
-    ndcg_error_sums,
-    ndcg_scoring,
     resolve_optimizer,
 )
 from ..autoencoder._cdae import CDAENet, UserCSRRows, collate_user_csr
@@ -248,16 +244,7 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
             iterator_train__shuffle=True,
             iterator_train__collate_fn=collate_triplets,
             iterator_valid__collate_fn=collate_user_csr,
-            callbacks=[
-                ndcg_scoring(),
-                *make_callbacks(
-                    monitor=self._monitor(train_split),
-                    patience=self.n_iter_no_change,
-                    verbose=self.verbose,
-                    lower_is_better=self._validation_lower_is_better,
-                ),
-            ],
-            error_sums=functools.partial(ndcg_error_sums, k=self.k_valid),
+            **self._ranking_validation(train_split),
             device=device,
             verbose=self.verbose,
         )
