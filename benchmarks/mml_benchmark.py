@@ -127,11 +127,14 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="2 epochs, no early stopping")
     parser.add_argument("--output", type=Path, default=Path("benchmark-results/mml.json"))
     args = parser.parse_args(argv)
-    runs = Parallel(n_jobs=args.n_jobs)(
-        delayed(run)(name, seed, args.quick) for seed in args.seeds for name in args.models)
-    results = pd.DataFrame([row for rows in runs for row in rows])
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results.to_dict(orient="records"), indent=2))
+    runs = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
+        delayed(run)(name, seed, args.quick) for seed in args.seeds for name in args.models)
+    rows = []
+    for finished in runs:  # saved as each fit ends, so an interrupted run keeps its results
+        rows.extend(finished)
+        args.output.write_text(json.dumps(rows, indent=2))
+    results = pd.DataFrame(rows)
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(results.round(4).to_string(index=False))
         print()
