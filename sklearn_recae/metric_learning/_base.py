@@ -29,7 +29,7 @@ from .._skorch import (
     OPTIMIZERS,
     resolve_optimizer,
 )
-from ..autoencoder._cdae import CDAENet, UserCSRRows, collate_user_csr
+from ..autoencoder._cdae import CDAENet, collate_user_csr
 from ..base import (
     CodeTransformerMixin,
     ImplicitFeedbackMixin,
@@ -68,17 +68,30 @@ class MetricLearningNet(CDAENet):
         Keyword arguments of :meth:`~sklearn_recae.nn.metric.MetricEmbeddingModule.loss`.
     sampler_params : dict
         Keyword arguments of :class:`~sklearn_recae.metric_learning._sampling.TripletSampler`
-        besides the matrix.
+        besides the matrix and the similar pairs.
+    similarity_threshold : float or None
+        With a value, the latent loss's Jaccard-similar user and item pairs
+        (:func:`~sklearn_recae.metric_learning._sampling.jaccard_similar_pairs`)
+        are found at this threshold from the training part of the split (the
+        validation entries never make two users similar); None: no latent pairs.
     """
 
-    def __init__(self, module, *args, loss_params=None, sampler_params=None, **kwargs) -> None:
+    def __init__(self, module, *args, loss_params=None, sampler_params=None,
+                 similarity_threshold=None, **kwargs) -> None:
         super().__init__(module, *args, **kwargs)
         self.loss_params = loss_params
         self.sampler_params = sampler_params
+        self.similarity_threshold = similarity_threshold
 
     def get_split_datasets(self, X, y=None, **fit_params):
         train, valid = super().get_split_datasets(X, y, **fit_params)
-        return TripletSampler(train.X, **(self.sampler_params or {})), valid
+        params = dict(self.sampler_params or {})
+        if self.similarity_threshold is not None:
+            fit_part = train.X
+            params["similar_users"] = jaccard_similar_pairs(fit_part, self.similarity_threshold)
+            params["similar_items"] = jaccard_similar_pairs(fit_part.T.tocsr(),
+                                                            self.similarity_threshold)
+        return TripletSampler(train.X, **params), valid
 
     def infer(self, x, **fit_params):
         """Scores of the fitted users of a validation batch ``(x, users)`` (``x`` is not read)."""
@@ -214,18 +227,13 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
         self.n_users_ = X.shape[0]
         return self
 
-    def _sampler_params(self, X: sp.csr_matrix) -> dict:
+    def _sampler_params(self) -> dict:
         seed = self._seed()
         if seed is None:  # random_state=None: new samples each fit, like the weights
             seed = int(np.random.randint(np.iinfo(np.int32).max))
-        params = {"n_candidates": self.n_candidates, "random_state": seed}
-        if self._latent:
-            params["similar_users"] = jaccard_similar_pairs(X, self.similarity_threshold)
-            params["similar_items"] = jaccard_similar_pairs(X.T.tocsr(), self.similarity_threshold)
-        return params
+        return {"n_candidates": self.n_candidates, "random_state": seed}
 
     def _build_net(self, X: sp.csr_matrix, device: str, *, train_split, max_epochs: int):
-        fit_part = X if train_split is None else train_split(UserCSRRows(X))[0].X
         return MetricLearningNet(
             MetricEmbeddingModule,
             module__n_users=X.shape[0],
@@ -237,7 +245,8 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
             optimizer=resolve_optimizer(self.optimizer),
             lr=self.lr,
             loss_params=self._loss_params(),
-            sampler_params=self._sampler_params(fit_part),
+            sampler_params=self._sampler_params(),
+            similarity_threshold=self.similarity_threshold if self._latent else None,
             max_epochs=max_epochs,
             batch_size=self.batch_size,
             train_split=train_split,
