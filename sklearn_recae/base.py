@@ -419,6 +419,33 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
                     self.n_epochs_ += len(_completed_epochs(refitted))
         self.net_ = net
 
+    def _loop_params(
+        self, device: str, *, train_split, max_epochs: int, collate_fn: Callable,
+        valid_collate_fn: Callable | None = None,
+    ) -> dict:
+        """The skorch arguments every net of the package takes the same way.
+
+        The optimizer class (``resolve_optimizer(self.optimizer)``), ``lr``,
+        ``batch_size``, ``verbose``, shuffled training batches, the collate
+        functions (``valid_collate_fn`` defaults to ``collate_fn``) and the
+        ``device``, ``train_split`` and ``max_epochs`` that ``_fit_net`` gives
+        ``_build_net``.
+        """
+        from ._skorch import resolve_optimizer
+
+        return {
+            "optimizer": resolve_optimizer(self.optimizer),
+            "lr": self.lr,
+            "max_epochs": max_epochs,
+            "batch_size": self.batch_size,
+            "train_split": train_split,
+            "iterator_train__shuffle": True,
+            "iterator_train__collate_fn": collate_fn,
+            "iterator_valid__collate_fn": valid_collate_fn or collate_fn,
+            "device": device,
+            "verbose": self.verbose,
+        }
+
     def _refits(self, net, X_valid) -> bool:
         """Whether ``_fit_net`` retrains on all entries after early stopping."""
         return X_valid is None and self.refit and "early_stopping" in dict(net.callbacks_)

@@ -28,7 +28,6 @@ from .._skorch import (
     OPTIMIZERS,
     RecommenderNet,
     collate_csr,
-    resolve_optimizer,
 )
 from ..base import CodeTransformerMixin, ExplicitRatingMixin, TorchRecommender, atomic_fit
 from ..losses import MaskedLpLoss, lp_penalty
@@ -270,18 +269,10 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
             module__input_dropout=self.dropout,
             module__sparse_input=resolve_sparse_input(self.sparse_input, *X.shape, X.nnz),
             criterion=MaskedLpLoss(p=1 if self.loss == "l1" else 2, reduction="sum"),
-            optimizer=resolve_optimizer(self.optimizer),
-            lr=self.lr,
-            max_epochs=max_epochs,
-            batch_size=self.batch_size,
-            train_split=train_split,
-            iterator_train__shuffle=True,
-            iterator_train__collate_fn=collate_csr,
-            iterator_valid__collate_fn=collate_csr,
+            **self._loop_params(device, train_split=train_split, max_epochs=max_epochs,
+                                collate_fn=collate_csr),
             **self._rating_validation(train_split),
             penalty=functools.partial(_weight_penalty, penalty=self.penalty, alpha=self.alpha),
-            device=device,
-            verbose=self.verbose,
         )
 
     @property

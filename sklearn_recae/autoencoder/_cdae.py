@@ -38,7 +38,6 @@ from .._skorch import (
     RecommenderNet,
     csr_to_torch,
     densify,
-    resolve_optimizer,
 )
 from ..base import (
     CodeTransformerMixin,
@@ -426,18 +425,10 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
             module__activation=self._activation(),
             module__dropout=self.dropout,
             criterion=self._criterion(),
-            optimizer=resolve_optimizer(self.optimizer),
-            lr=self.lr,
             l2=self.weight_decay,
-            max_epochs=max_epochs,
-            batch_size=self.batch_size,
-            train_split=train_split,
-            iterator_train__shuffle=True,
-            iterator_train__collate_fn=collate_user_csr,
-            iterator_valid__collate_fn=collate_user_csr,
+            **self._loop_params(device, train_split=train_split, max_epochs=max_epochs,
+                                collate_fn=collate_user_csr),
             **self._ranking_validation(train_split),
-            device=device,
-            verbose=self.verbose,
         )
 
     def _score_block(self, block: sp.csr_matrix, users: np.ndarray | None = None) -> torch.Tensor:

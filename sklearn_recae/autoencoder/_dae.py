@@ -28,7 +28,6 @@ from .._skorch import (
     OPTIMIZERS,
     RecommenderNet,
     collate_csr,
-    resolve_optimizer,
 )
 from ..base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender, atomic_fit
 from ..losses import (
@@ -332,20 +331,12 @@ class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRec
         return self._net_class(
             **self._module_params(X),
             criterion=self._criterion(),
-            optimizer=resolve_optimizer(self.optimizer),
             **({"optimizer__weight_decay": self.weight_decay} if self.weight_decay else {}),
-            lr=self.lr,
-            max_epochs=max_epochs,
-            batch_size=self.batch_size,
-            train_split=train_split,
-            iterator_train__shuffle=True,
+            **self._loop_params(device, train_split=train_split, max_epochs=max_epochs,
+                                collate_fn=collate_csr),
             # batch normalization cannot train on a batch of one row: drop such a last batch
             iterator_train__drop_last=self.batch_norm and X.shape[0] % self.batch_size == 1,
-            iterator_train__collate_fn=collate_csr,
-            iterator_valid__collate_fn=collate_csr,
             **self._ranking_validation(train_split, self._training_callbacks(X)),
-            device=device,
-            verbose=self.verbose,
         )
 
     #: The skorch net class (the VAEs use a subclass that adds the KL term).

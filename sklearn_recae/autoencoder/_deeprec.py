@@ -342,19 +342,11 @@ class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
             module__constrained=self.constrained,
             refeed_steps=self.refeed_steps,
             criterion=MaskedLpLoss(p=2, reduction="mean"),
-            optimizer=resolve_optimizer(self.optimizer),
             optimizer__weight_decay=self.weight_decay,
             **self._optimizer_params(),
-            lr=self.lr,
-            max_epochs=max_epochs,
-            batch_size=self.batch_size,
-            train_split=train_split,
-            iterator_train__shuffle=True,
-            iterator_train__collate_fn=collate_csr,
-            iterator_valid__collate_fn=collate_csr,
+            **self._loop_params(device, train_split=train_split, max_epochs=max_epochs,
+                                collate_fn=collate_csr),
             **self._rating_validation(train_split),
-            device=device,
-            verbose=self.verbose,
         )
 
     @property

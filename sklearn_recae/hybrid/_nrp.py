@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .._skorch import csr_to_torch, resolve_optimizer
+from .._skorch import csr_to_torch
 from ..autoencoder import AutoRec
 from ..base import ExplicitRatingMixin, TorchRecommender, atomic_fit, check_bool, mask_seen_
 from ..nn.nrp import NRPModule
@@ -317,21 +317,13 @@ default=None
             module__structure=self.structure,
             module__rating_offset=self.global_mean_,
             criterion=torch.nn.MSELoss,
-            optimizer=resolve_optimizer(self.optimizer),
             optimizer__weight_decay=2 * self.alpha,  # the gradient of alpha * ||theta||^2
-            lr=self.lr,
-            max_epochs=max_epochs,
-            batch_size=self.batch_size,
-            train_split=train_split,
-            iterator_train__shuffle=True,
-            iterator_train__collate_fn=collate_entries,
-            iterator_valid__collate_fn=collate_entries,
+            **self._loop_params(device, train_split=train_split, max_epochs=max_epochs,
+                                collate_fn=collate_entries),
             **self._rating_validation(train_split),
             user_side=self._user_side,
             item_side=self._item_side,
             reconstruction_weight=self.reconstruction_weight,
-            device=device,
-            verbose=self.verbose,
         )
 
     def _encode_items(self, X: sp.csr_matrix) -> np.ndarray:

@@ -27,7 +27,6 @@ from skorch.utils import to_tensor
 
 from .._skorch import (
     OPTIMIZERS,
-    resolve_optimizer,
 )
 from ..autoencoder._cdae import CDAENet, collate_user_csr
 from ..base import (
@@ -242,20 +241,12 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
             module__init=self.init,
             **{f"module__{k}": v for k, v in self._module_params().items()},
             criterion=_HeldOutDistance,
-            optimizer=resolve_optimizer(self.optimizer),
-            lr=self.lr,
             loss_params=self._loss_params(),
             sampler_params=self._sampler_params(),
             similarity_threshold=self.similarity_threshold if self._latent else None,
-            max_epochs=max_epochs,
-            batch_size=self.batch_size,
-            train_split=train_split,
-            iterator_train__shuffle=True,
-            iterator_train__collate_fn=collate_triplets,
-            iterator_valid__collate_fn=collate_user_csr,
+            **self._loop_params(device, train_split=train_split, max_epochs=max_epochs,
+                                collate_fn=collate_triplets, valid_collate_fn=collate_user_csr),
             **self._ranking_validation(train_split),
-            device=device,
-            verbose=self.verbose,
         )
 
     # -- users of rows -----------------------------------------------------------------
