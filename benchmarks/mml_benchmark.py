@@ -7,10 +7,10 @@ Protocol, for each seed ``s`` (the benchmark command's implicit task):
 2. every metric model is the registered one (``sklearn_recae.registry``) with
    its defaults, plus the variant's parameters: it early-stops on 10% of each
    user's training positives, then refits on all of them;
-3. a pipeline row reuses the fitted MML of its ``source`` row as its first
-   step and fits ``KNeighborsRecommender(metric="euclidean")`` on its
-   ``transform`` (user points mapped by the learned ``W_U``) with the
-   training rows as interactions;
+3. a pipeline row reuses the fitted MML (or CML) of its ``source`` row as
+   its first step and fits ``KNeighborsRecommender(metric="euclidean")`` on
+   its ``transform`` (user points mapped by the learned ``W_U``; CML's are
+   Euclidean) with the training rows as interactions;
 4. test metrics: HR@10, HR@50, Recall@50, NDCG@100 (the package's scorers,
    training items excluded) and NMI@10/20 of spherical k-means clusters of
    the item embeddings against each movie's first genre (items with a
@@ -54,7 +54,7 @@ MODELS = {
     "user-knn": ("user-knn", {}),
 }
 #: pipeline row -> the MML row whose fitted model is its first step
-PIPELINES = {"mml→knn": "mml", "mml-m1→knn": "mml-m1"}
+PIPELINES = {"mml→knn": "mml", "mml-m1→knn": "mml-m1", "cml→knn": "cml"}
 RANKING = ("hit_rate@10", "hit_rate@50", "recall@50", "ndcg@100")
 
 
