@@ -24,24 +24,29 @@ from sklearn_recae.datasets import load_movielens_100k
 from _epoch_timing import compare_epochs, shuffled_batches
 
 
-def hand_written_epochs(R, epochs: int, alpha: float, seed: int) -> list[float]:
+def hand_written_epochs(R, epochs: int, alpha: float, seed: int,
+                        device: str = "cpu") -> list[float]:
     """Seconds per epoch of a minimal AutoRec loop over ``R`` (dense, or CSR densified per batch)."""
     torch.manual_seed(seed)
     hidden = AutoRec().hidden_units
-    encoder, decoder = torch.nn.Linear(R.shape[1], hidden), torch.nn.Linear(hidden, R.shape[1])
+    encoder = torch.nn.Linear(R.shape[1], hidden).to(device)
+    decoder = torch.nn.Linear(hidden, R.shape[1]).to(device)
     params = [*encoder.parameters(), *decoder.parameters()]
     optimizer = torch.optim.Adam(params, lr=1e-3)
     times = []
     for _ in range(epochs):
         start = time.perf_counter()
         for x in shuffled_batches(R, 256):
-            err = (decoder(torch.sigmoid(encoder(x))) - x)[x != 0]
+            x = x.to(device)
+            err = torch.where(x != 0, decoder(torch.sigmoid(encoder(x))) - x, 0.0)
             penalty = 0.5 * alpha * (encoder.weight.square().sum() + decoder.weight.square().sum())
             penalty = penalty * len(x) / R.shape[0]
             loss = err.square().sum() + penalty
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+        if device != "cpu":
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     return times
 

@@ -52,7 +52,7 @@ from _epoch_timing import compare_epochs, shuffled_batches  # noqa: E402
 from large_sparse_memory import peak_rss_mib, reset_peak  # noqa: E402
 
 ML20M_USERS, ML20M_ITEMS, ML20M_INTERACTIONS = 138_493, 26_744, 20_000_263
-ONE_EPOCH = {"max_epochs": 1, "early_stopping": False, "device": "cpu", "verbose": 0}
+ONE_EPOCH = {"max_epochs": 1, "early_stopping": False, "verbose": 0}
 
 
 def _registered(name: str) -> Callable:
@@ -101,11 +101,11 @@ def ml20m_shaped(fraction: float = 1.0, seed: int = 0) -> sp.csr_matrix:
     return make_power_law_interactions(n_users, ML20M_ITEMS, n_interactions, random_state=seed)
 
 
-def one_epoch(estimator):
-    """``estimator`` set to train one epoch on CPU (and an ``ItemBased``'s inner model)."""
+def one_epoch(estimator, device: str = "cpu"):
+    """``estimator`` set to train one epoch on ``device`` (and an ``ItemBased``'s inner model)."""
     inner = getattr(estimator, "estimator", estimator)
     params = inner.get_params()
-    inner.set_params(**{k: v for k, v in ONE_EPOCH.items() if k in params})
+    inner.set_params(**{k: v for k, v in {**ONE_EPOCH, "device": device}.items() if k in params})
     return estimator
 
 
@@ -125,7 +125,7 @@ def measure(name: str, X: sp.csr_matrix, k: int, seed: int, args) -> dict:
     gc.collect()
     reset_peak()
     row = {"data_mib": _status_mib("VmRSS")}
-    estimator = one_epoch(MODELS[name](seed, args))
+    estimator = one_epoch(MODELS[name](seed, args), args.device)
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
@@ -144,6 +144,8 @@ def measure(name: str, X: sp.csr_matrix, k: int, seed: int, args) -> dict:
     row["recommend_s"] = time.perf_counter() - start
     row["recommend_shape"] = list(top.shape)
     row["peak_rss_mib"] = peak_rss_mib()
+    if args.device.startswith("cuda"):
+        row["gpu_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
     return row
 
 
@@ -166,7 +168,8 @@ def in_child(function: Callable, *args):
     return result
 
 
-def multvae_hand_epochs(X: sp.csr_matrix, epochs: int, seed: int) -> list[float]:
+def multvae_hand_epochs(X: sp.csr_matrix, epochs: int, seed: int,
+                        device: str = "cpu") -> list[float]:
     """Seconds per epoch of a plain torch loop over the package's ``MultVAEModule``.
 
     The same math as ``MultVAE``'s defaults: multinomial log-likelihood of the
@@ -181,7 +184,7 @@ def multvae_hand_epochs(X: sp.csr_matrix, epochs: int, seed: int) -> list[float]
 
     torch.manual_seed(seed)
     defaults = MultVAE()
-    module = MultVAEModule(X.shape[1], defaults.hidden_units, defaults.dropout).train()
+    module = MultVAEModule(X.shape[1], defaults.hidden_units, defaults.dropout).to(device).train()
     optimizer = torch.optim.Adam(module.parameters(), lr=defaults.lr,
                                  weight_decay=defaults.weight_decay)
     total_steps = ANNEAL_EPOCHS * -(-X.shape[0] // defaults.batch_size)
@@ -189,6 +192,7 @@ def multvae_hand_epochs(X: sp.csr_matrix, epochs: int, seed: int) -> list[float]
     for _ in range(epochs):
         start = time.perf_counter()
         for x in shuffled_batches(X, defaults.batch_size):
+            x = x.to(device)
             logits, kl = module(x)
             beta = defaults.beta_max * min(1.0, step / total_steps)
             loss = -(torch.log_softmax(logits, 1) * x).sum(1).mean() + beta * kl.mean()
@@ -196,13 +200,16 @@ def multvae_hand_epochs(X: sp.csr_matrix, epochs: int, seed: int) -> list[float]
             loss.backward()
             optimizer.step()
             step += 1
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     return times
 
 
-def estimator_epochs(name: str, X: sp.csr_matrix, epochs: int, seed: int) -> list[float]:
+def estimator_epochs(name: str, X: sp.csr_matrix, epochs: int, seed: int,
+                     device: str = "cpu") -> list[float]:
     """Seconds per epoch of the registered estimator (no validation split: the same work)."""
-    estimator = one_epoch(MODELS[name](seed, None)).set_params(max_epochs=epochs)
+    estimator = one_epoch(MODELS[name](seed, None), device).set_params(max_epochs=epochs)
     # the hand-written loops densify each batch: compare the estimator's dense path with them
     estimator.set_params(sparse_input=False)
     if name == "u-autorec":
@@ -213,37 +220,41 @@ def estimator_epochs(name: str, X: sp.csr_matrix, epochs: int, seed: int) -> lis
     return list(estimator.history_[:, "dur"])
 
 
-def hand_loop_ratio(name: str, X: sp.csr_matrix, epochs: int, repeats: int) -> float:
+def hand_loop_ratio(name: str, X: sp.csr_matrix, epochs: int, repeats: int,
+                    device: str = "cpu") -> float:
     """Estimator / hand-written loop seconds per epoch for ``multvae`` or ``u-autorec``."""
     import torch
 
     if name == "multvae":
-        loop = lambda e, s: multvae_hand_epochs(X, e, s)  # noqa: E731
+        loop = lambda e, s: multvae_hand_epochs(X, e, s, device)  # noqa: E731
     elif name == "u-autorec":
         from autorec_epoch_overhead import hand_written_epochs
 
         from sklearn_recae.autoencoder import AutoRec
 
         alpha = AutoRec().alpha
-        loop = lambda e, s: hand_written_epochs(X, e, alpha, s)  # noqa: E731
+        loop = lambda e, s: hand_written_epochs(X, e, alpha, s, device)  # noqa: E731
     else:
         raise ValueError(f"no hand-written loop for {name!r}; use multvae or u-autorec.")
     torch.set_num_threads(1)
-    return compare_epochs(name, loop, lambda e, s: estimator_epochs(name, X, e, s),
+    return compare_epochs(name, loop, lambda e, s: estimator_epochs(name, X, e, s, device),
                           epochs=epochs, repeats=repeats)
 
 
 def format_table(rows: list[dict]) -> str:
-    """The markdown table of the results."""
-    lines = ["| model | s/epoch | peak RSS MiB (data) | ratio to hand loop | recommend@100 all rows s |",
-             "|---|---|---|---|---|"]
+    """The markdown table of the results (with the GPU's peak allocation on CUDA)."""
+    gpu = any("gpu_peak_mib" in r for r in rows)
+    lines = ["| model | s/epoch | peak RSS MiB (data) | " + ("GPU peak MiB | " if gpu else "")
+             + "ratio to hand loop | recommend@100 all rows s |",
+             "|---|---|---|" + ("---|" if gpu else "") + "---|---|"]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['model']} | refused or failed: {r['error']} | | | |")
             continue
         ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
+        gpu_peak = f"{r.get('gpu_peak_mib', float('nan')):.0f} | " if gpu else ""
         lines.append(f"| {r['model']} | {r['s_per_epoch']:.1f} | {r['peak_rss_mib']:.0f} "
-                     f"({r['data_mib']:.0f}) | {ratio} | {r['recommend_s']:.1f} |")
+                     f"({r['data_mib']:.0f}) | {gpu_peak}{ratio} | {r['recommend_s']:.1f} |")
     return "\n".join(lines)
 
 
@@ -257,7 +268,8 @@ def run(args) -> list[dict]:
     for name in args.models:
         row = {"model": name, **in_child(measure, name, X, args.k, args.seed, args)}
         if args.ratio and name in ("multvae", "u-autorec") and "error" not in row:
-            ratio = in_child(hand_loop_ratio, name, X, args.ratio_epochs, args.ratio_repeats)
+            ratio = in_child(hand_loop_ratio, name, X, args.ratio_epochs, args.ratio_repeats,
+                             args.device)
             row.update({"ratio_error": ratio["error"]} if isinstance(ratio, dict)
                        else {"ratio": ratio})
         print(json.dumps(row), flush=True)
@@ -277,6 +289,8 @@ def parse_args(argv=None):
     parser.add_argument("--ratio-epochs", type=int, default=2)
     parser.add_argument("--ratio-repeats", type=int, default=1)
     parser.add_argument("--ease-max-memory-gb", type=float, default=4.0)
+    parser.add_argument("--device", default="cpu",
+                        help="torch device of every model and hand-written loop (e.g. cuda)")
     parser.add_argument("--output", type=Path, default=None, help="write the rows as JSON")
     args = parser.parse_args(argv)
     if args.ratio and args.ratio_epochs < 2:

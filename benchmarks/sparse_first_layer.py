@@ -12,7 +12,11 @@ Two measurements, one thread:
    the ML-20M-shaped data (``--fraction`` of its users, all 26,744 items):
    median seconds per epoch over ``--epochs`` epochs after the first.
 
+With ``--device cuda`` both run on the GPU (the batch is built from CSR on
+the host and copied, as in training; each timing synchronises).
+
 Run:  OMP_NUM_THREADS=1 python benchmarks/sparse_first_layer.py [--fraction 0.02] [--epochs 3]
+      [--device cuda]
 """
 
 from __future__ import annotations
@@ -35,30 +39,35 @@ from sklearn_recae.autoencoder import MultVAE  # noqa: E402
 from sklearn_recae.datasets import make_power_law_interactions  # noqa: E402
 
 
-def _best_ms(step, repeats: int = 5) -> float:
+def _best_ms(step, repeats: int = 5, device: str = "cpu") -> float:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         step()
+        if device != "cpu":
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     return min(times) * 1e3
 
 
 def first_layer_sweep(item_counts=(500, 1682, 5000, 26744),
                       densities=(0.005, 0.01, 0.05, 0.1, 0.2), batch: int = 500,
-                      units: int = 600) -> list[dict]:
+                      units: int = 600, device: str = "cpu") -> list[dict]:
     """Milliseconds of one first-layer forward + backward, dense and sparse."""
     rows = []
     for n_items in item_counts:
-        weight = torch.randn(n_items, units).t().requires_grad_()  # item-major, as the modules
-        grad = torch.randn(batch, units)
+        # item-major, as the modules
+        weight = torch.randn(n_items, units, device=device).t().requires_grad_()
+        grad = torch.randn(batch, units, device=device)
         for density in densities:
             per_row = max(1, round(density * n_items))
             X = make_power_law_interactions(batch, n_items, batch * per_row, min_per_row=per_row,
                                             activity_sigma=0.0, max_per_row=n_items,
                                             random_state=0)
-            dense = _best_ms(lambda: (csr_to_torch(X).to_dense() @ weight.t()).backward(grad))
-            sparse = _best_ms(lambda: torch.sparse.mm(csr_to_torch(X), weight.t()).backward(grad))
+            dense = _best_ms(lambda: (csr_to_torch(X).to(device).to_dense() @ weight.t())
+                             .backward(grad), device=device)
+            sparse = _best_ms(lambda: torch.sparse.mm(csr_to_torch(X).to(device), weight.t())
+                              .backward(grad), device=device)
             rows.append({"n_items": n_items, "density": density, "dense_ms": dense,
                          "sparse_ms": sparse})
             print(f"| {n_items} | {density:g} | {dense:.1f} | {sparse:.1f} | "
@@ -66,9 +75,9 @@ def first_layer_sweep(item_counts=(500, 1682, 5000, 26744),
     return rows
 
 
-def multvae_epoch_s(X, sparse_input: bool, epochs: int) -> float:
+def multvae_epoch_s(X, sparse_input: bool, epochs: int, device: str = "cpu") -> float:
     """Median seconds of Mult-VAE epochs 2.. (defaults, no validation split)."""
-    model = MultVAE(max_epochs=epochs, early_stopping=False, device="cpu", random_state=0,
+    model = MultVAE(max_epochs=epochs, early_stopping=False, device=device, random_state=0,
                     sparse_input=sparse_input)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -81,11 +90,12 @@ def main() -> None:
     parser.add_argument("--fraction", type=float, default=0.02)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if not args.skip_sweep:
         print("| n_items | density | dense ms | sparse ms | dense / sparse |\n|---|---|---|---|---|")
-        first_layer_sweep()
+        first_layer_sweep(device=args.device)
     from sklearn_recae.datasets import load_movielens_100k
     from sklearn_recae.preprocessing import binarize_interactions
 
@@ -94,8 +104,8 @@ def main() -> None:
     print("| data | shape | density | dense s/epoch | sparse s/epoch | dense / sparse |\n"
           "|---|---|---|---|---|---|")
     for name, X in data.items():
-        dense = multvae_epoch_s(X, False, args.epochs)
-        sparse = multvae_epoch_s(X, True, args.epochs)
+        dense = multvae_epoch_s(X, False, args.epochs, args.device)
+        sparse = multvae_epoch_s(X, True, args.epochs, args.device)
         density = X.nnz / (X.shape[0] * X.shape[1])
         print(f"| {name} | {X.shape[0]} x {X.shape[1]} | {density:.4f} | {dense:.2f} | "
               f"{sparse:.2f} | {dense / sparse:.2f} |", flush=True)

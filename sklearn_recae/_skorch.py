@@ -323,6 +323,7 @@ class RaiseOnDivergence(Callback):
         # the batch losses over the rows, as for the first batch (whatever the loss's reduction)
         per_row = sum(b["train_loss"] for b in batches) / rows
         weight_norm = _weight_norm(net.module_)
+        net.history.record("weight_norm", weight_norm)  # logged: the one read-back of the epoch
         if weight_norm > self.factor * max(self.initial_weight_norm_, 1e-12):
             raise FloatingPointError(
                 f"Training diverged: in epoch {len(net.history)} the norm of the weights "

@@ -60,7 +60,8 @@ class MaskedLpLoss(nn.Module):
 
     def forward(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
         mask = y_true != 0
-        diff = (y_pred - y_true)[mask]
+        # zeros where unobserved, not boolean indexing: its output size is read back from the GPU
+        diff = torch.where(mask, y_pred - y_true, 0.0)
         per_entry = diff.abs() if self.p == 1 else diff.square()
         if self.reduction == "sum":
             return per_entry.sum()
@@ -98,7 +99,7 @@ def masked_squared_error_sums(
     entries, not a mean of per-batch RMSEs.
     """
     mask = y_true != 0
-    return (y_pred - y_true)[mask].square().sum(), mask.sum()
+    return torch.where(mask, y_pred - y_true, 0.0).square().sum(), mask.sum()
 
 
 # ---------------------------------------------------------------------------

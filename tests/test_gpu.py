@@ -1,7 +1,10 @@
 """CUDA: every torch estimator trains and predicts on the GPU; a CUDA model predicts on a CPU.
 
-Marked ``gpu``: ``conftest.py`` skips them where CUDA is not available (CI);
-run them on a GPU machine with ``python -m pytest -m gpu``.
+Every configuration of the behaviour suite (``test_common.RECOMMENDERS``) that
+has a ``device`` learns the checkerboard on CUDA, and its training loop reads
+nothing back from the GPU but the values it logs. Marked ``gpu``:
+``conftest.py`` skips them where CUDA is not available (CI); run them on a GPU
+machine with ``python -m pytest -m gpu``.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ import pickle
 import subprocess
 import sys
 
+import re
+
 import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from skorch.history import History
 
 from sklearn_recae.autoencoder import (
     CDAE,
@@ -26,6 +32,9 @@ from sklearn_recae.autoencoder import (
     RecVAE,
 )
 from sklearn_recae.datasets import make_interactions
+
+from .recommender_checks import make_checkerboard, precision_of_withheld, recommend, set_everywhere
+from .test_common import RECOMMENDERS
 
 pytestmark = pytest.mark.gpu
 
@@ -82,3 +91,84 @@ def test_cuda_sparse_and_dense_first_layer_agree():
     np.testing.assert_allclose(sparse.predict(IMPLICIT), dense.predict(IMPLICIT),
                                rtol=1e-3, atol=1e-3)
     assert torch.cuda.is_available()
+
+
+def _on_cuda(spec) -> bool:
+    return set_everywhere(spec.factory(), device="cuda")
+
+
+CUDA_RECOMMENDERS = [param for param in RECOMMENDERS if _on_cuda(param.values[0])]
+
+
+def _cuda_model(spec, **params):
+    model = spec.factory()
+    assert set_everywhere(model, device="cuda", **params)
+    return model
+
+
+@pytest.mark.parametrize("spec", CUDA_RECOMMENDERS)
+def test_every_torch_recommender_learns_the_checkerboard_on_cuda(spec):
+    X, withheld = make_checkerboard(explicit=spec.explicit)
+    model = spec.fit(_cuda_model(spec), X)
+    k = int(np.diff(withheld.indptr).max())
+    recommended = recommend(model, X, k=k)
+    assert recommended.shape == (X.shape[0], k)
+    assert precision_of_withheld(recommended, withheld) >= 0.9
+    scores = model.predict(X)
+    assert isinstance(scores, np.ndarray) and np.isfinite(scores).all()
+
+
+#: The profiler's name of a device-to-host copy ("Memcpy DtoH (Device -> Pageable)").
+_DEVICE_TO_HOST = re.compile(r"dtoh|device -> (pageable|pinned)", re.IGNORECASE)
+
+
+#: Epoch values skorch computes on the host (a timer; the means of the batch losses).
+_HOST_COMPUTED = {"dur", "train_loss", "valid_loss"}
+
+
+def _copies_and_logged_values(spec, X, monkeypatch, max_epochs: int) -> tuple[int, int, set]:
+    """Device-to-host copies, and floats logged to a skorch history, while fitting on CUDA.
+
+    Logged floats are those of ``record_batch`` (each batch's loss...) and of
+    ``record`` (epoch values) but the ones skorch computes on the host.
+    """
+    logged = 0
+
+    def counting(record, skipped=frozenset()):
+        def wrapper(self, attr, value):
+            nonlocal logged
+            logged += isinstance(value, (float, np.floating)) and attr not in skipped
+            return record(self, attr, value)
+        return wrapper
+
+    model = _cuda_model(spec, max_epochs=max_epochs, early_stopping=False)
+    activities = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
+    with monkeypatch.context() as patch:
+        patch.setattr(History, "record", counting(History.record, _HOST_COMPUTED))
+        patch.setattr(History, "record_batch", counting(History.record_batch))
+        with torch.profiler.profile(activities=activities) as profile:
+            spec.fit(model, X)
+            torch.cuda.synchronize()
+    names = [event.name for event in profile.events()]
+    copies = sum(bool(_DEVICE_TO_HOST.search(name)) for name in names)
+    return copies, logged, {name for name in names if "memcpy" in name.lower()}
+
+
+@pytest.mark.parametrize("spec", CUDA_RECOMMENDERS)
+def test_training_loop_reads_back_only_what_it_logs(spec, monkeypatch):
+    """Two more epochs add no more device-to-host copies than values logged.
+
+    The difference of a 4-epoch and a 2-epoch fit is the work of two epochs of
+    the training loop alone (set-up and attribute extraction cancel): each
+    logged float read from the device (the batch losses skorch records, the
+    epoch's weight norm) may cost one copy; any other read-back (a
+    ``.item()``, boolean indexing, a Python branch on a tensor) in a training
+    step would add one copy per batch on top.
+    """
+    X, _ = make_checkerboard(explicit=spec.explicit)
+    short = _copies_and_logged_values(spec, X, monkeypatch, max_epochs=2)
+    long = _copies_and_logged_values(spec, X, monkeypatch, max_epochs=4)
+    copies, logged = long[0] - short[0], long[1] - short[1]
+    assert copies > 0, f"the profiler saw no device-to-host copy; its copies: {long[2]}"
+    assert copies <= logged, (
+        f"two epochs copied {copies} times from the device but logged {logged} values")

@@ -104,9 +104,10 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         Clip predictions to the rating range seen in ``fit``.
     sparse_input : "auto" or bool, default="auto"
         Multiply each batch into the encoder as a sparse tensor instead of
-        densifying it (``"auto"``: when at most 5% of ``X``'s entries are
-        stored, 1% above 10,000 items); as for :class:`DenoisingAutoEncoder`, the masking noise then
-        acts on the stored values.
+        densifying it (``"auto"``: on CPU when at most 5% of ``X``'s entries
+        are stored, 1% above 10,000 items; never on CUDA); as for
+        :class:`DenoisingAutoEncoder`, the masking noise then acts on the
+        stored values.
     device : str, default="auto"
         torch device; ``"auto"`` picks CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -267,7 +268,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
             module__output_activation=self.output_activation,
             module__output_bias=self.column_means_ if self.output_activation == "identity" else None,
             module__input_dropout=self.dropout,
-            module__sparse_input=resolve_sparse_input(self.sparse_input, *X.shape, X.nnz),
+            module__sparse_input=resolve_sparse_input(self.sparse_input, *X.shape, X.nnz, device),
             criterion=MaskedLpLoss(p=1 if self.loss == "l1" else 2, reduction="sum"),
             **self._loop_params(device, train_split=train_split, max_epochs=max_epochs,
                                 collate_fn=collate_csr),

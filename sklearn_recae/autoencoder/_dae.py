@@ -139,11 +139,12 @@ class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRec
     sparse_input : "auto" or bool, default="auto"
         The first layer multiplies each training batch as a sparse tensor
         (``torch.sparse.mm`` over its stored entries) instead of densifying
-        it; ``predict``/``recommend`` too. ``"auto"``: when at most 5% of the
-        entries of ``X`` are stored (1% above 10,000 items; the measured
-        crossovers, see :mod:`sklearn_recae.nn.sparse`). The results are
-        the dense path's up to rounding; in training the input noise is drawn
-        per stored entry instead of per dense entry (same distribution).
+        it; ``predict``/``recommend`` too. ``"auto"``: on CPU when at most 5%
+        of the entries of ``X`` are stored (1% above 10,000 items), never on
+        CUDA (the measured crossovers, see :mod:`sklearn_recae.nn.sparse`).
+        The results are the dense path's up to rounding; in training the
+        input noise is drawn per stored entry instead of per dense entry
+        (same distribution).
     device : str, default="auto"
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
@@ -329,7 +330,7 @@ class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRec
         self, X: sp.csr_matrix, device: str, *, train_split, max_epochs: int
     ) -> RecommenderNet:
         return self._net_class(
-            **self._module_params(X),
+            **self._module_params(X, device),
             criterion=self._criterion(),
             **({"optimizer__weight_decay": self.weight_decay} if self.weight_decay else {}),
             **self._loop_params(device, train_split=train_split, max_epochs=max_epochs,
@@ -342,8 +343,8 @@ class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRec
     #: The skorch net class (the VAEs use a subclass that adds the KL term).
     _net_class = RecommenderNet
 
-    def _module_params(self, X: sp.csr_matrix) -> dict:
-        """The torch module and its ``module__`` parameters for ``X``."""
+    def _module_params(self, X: sp.csr_matrix, device: str) -> dict:
+        """The torch module and its ``module__`` parameters for ``X`` on ``device``."""
         return {
             "module": DenoisingAutoEncoderModule,
             "module__n_items": X.shape[1],
@@ -352,12 +353,12 @@ class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRec
             "module__dropout": self.dropout,
             "module__normalize": self.normalize,
             "module__batch_norm": self.batch_norm,
-            "module__sparse_input": self._sparse_input(X),
+            "module__sparse_input": self._sparse_input(X, device),
         }
 
-    def _sparse_input(self, X: sp.csr_matrix) -> bool:
-        """``sparse_input`` resolved for ``X`` (``"auto"``: by its density)."""
-        return resolve_sparse_input(self.sparse_input, *X.shape, X.nnz)
+    def _sparse_input(self, X: sp.csr_matrix, device: str) -> bool:
+        """``sparse_input`` resolved for ``X`` and ``device`` (``"auto"``: by density, on CPU)."""
+        return resolve_sparse_input(self.sparse_input, *X.shape, X.nnz, device)
 
     def _training_callbacks(self, X: sp.csr_matrix) -> list[tuple[str, Callback]]:
         """The callbacks acting on training steps: gradient clipping and max-norm."""

@@ -121,5 +121,5 @@ n_iter_no_change, k_valid, refit, binarize, sparse_input, device, random_state, 
         self.random_state = random_state
         self.verbose = verbose
 
-    def _module_params(self, X) -> dict:
-        return {**super()._module_params(X), "module__xavier_init": True}
+    def _module_params(self, X, device: str) -> dict:
+        return {**super()._module_params(X, device), "module__xavier_init": True}

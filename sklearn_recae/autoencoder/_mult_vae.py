@@ -210,13 +210,13 @@ n_epochs_, interrupted_, n_features_in_
 
     _net_class = VAENet
 
-    def _module_params(self, X: sp.csr_matrix) -> dict:
+    def _module_params(self, X: sp.csr_matrix, device: str) -> dict:
         return {
             "module": MultVAEModule,
             "module__n_items": X.shape[1],
             "module__hidden_units": tuple(self.hidden_units),
             "module__dropout": self.dropout,
-            "module__sparse_input": self._sparse_input(X),
+            "module__sparse_input": self._sparse_input(X, device),
         }
 
     def _training_callbacks(self, X: sp.csr_matrix) -> list[tuple[str, Callback]]:

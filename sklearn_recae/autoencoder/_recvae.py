@@ -292,7 +292,7 @@ binarize, device, random_state, verbose
 
     _net_class = RecVAENet
 
-    def _module_params(self, X: sp.csr_matrix) -> dict:
+    def _module_params(self, X: sp.csr_matrix, device: str) -> dict:
         return {
             "module": RecVAEModule,
             "module__n_items": X.shape[1],

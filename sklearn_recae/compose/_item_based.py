@@ -23,7 +23,14 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 
-from ..base import atomic_fit, check_bool, mask_seen_
+from ..base import (
+    TorchRecommender,
+    atomic_fit,
+    check_bool,
+    iter_row_blocks,
+    mask_seen_,
+    reused_row_buffer,
+)
 from ..utils._sklearn import HasMethods, Interval, _fit_context, check_is_fitted
 from ..utils.validation import check_held_out, check_interactions, check_k
 
@@ -142,9 +149,23 @@ class ItemBased(MetaEstimatorMixin, BaseEstimator):
             )
         return X.T.tocsr()
 
-    def _item_scores(self, X_items: sp.csr_matrix, items: slice) -> np.ndarray:
-        """The inner model's scores of a block of items: an (n_items_block, n_users) array."""
-        return np.asarray(self.estimator_.predict(X_items[items]), dtype=np.float32)
+    def _item_score_blocks(self, X_items: sp.csr_matrix) -> Iterator[tuple[slice, torch.Tensor]]:
+        """Yield ``(items, scores)``: the inner model's (n_block_items, n_users) scores by block.
+
+        A torch inner model scores each block where it lives (a CUDA model's
+        scores stay on the GPU, for ``recommend`` to merge there); any other
+        model through its ``predict``.
+        """
+        inner = self.estimator_
+        if not isinstance(inner, TorchRecommender):
+            for items in _item_blocks(X_items.shape[0], self.batch_size):
+                yield items, torch.from_numpy(
+                    np.asarray(inner.predict(X_items[items]), dtype=np.float32))
+            return
+        X_items = inner._check_predict_input(X_items)  # what its predict does first
+        with torch.no_grad(), reused_row_buffer():
+            for items, block in iter_row_blocks(X_items, self.batch_size):
+                yield items, inner._score_block(block)
 
     def predict(self, X) -> np.ndarray:
         """Predict every user's score of every item.
@@ -160,8 +181,8 @@ class ItemBased(MetaEstimatorMixin, BaseEstimator):
         """
         X_items = self._check_users(X)
         out = np.empty((X_items.shape[1], X_items.shape[0]), dtype=np.float32)
-        for items in _item_blocks(X_items.shape[0], self.batch_size):
-            out[:, items] = self._item_scores(X_items, items).T
+        for items, scores in self._item_score_blocks(X_items):
+            out[:, items] = scores.cpu().numpy().T
         return out
 
     def recommend(
@@ -194,16 +215,14 @@ class ItemBased(MetaEstimatorMixin, BaseEstimator):
         return_scores = check_bool(return_scores, "return_scores")
         X_items = self._check_users(X)
         k = check_k(k, self.n_features_in_)
-        n_users = X_items.shape[1]
         # item-major (items x users), as the inner model returns them: no transposed copies;
-        # only the k kept items' ids are stored, a candidate's id is derived from its position
-        top_scores = torch.empty((0, n_users))
-        top_items = torch.empty((0, n_users), dtype=torch.int64)
-        for items in _item_blocks(X_items.shape[0], self.batch_size):
-            block = torch.from_numpy(self._item_scores(X_items, items))
+        # only the k kept items' ids are stored, a candidate's id is derived from its position.
+        # On the inner model's device: a CUDA model's scores never travel to the host.
+        top_scores = top_items = None
+        for items, block in self._item_score_blocks(X_items):
             if exclude_seen:
                 mask_seen_(block, X_items[items])
-            n_kept = top_scores.shape[0]
+            n_kept = 0 if top_scores is None else top_scores.shape[0]
             candidates = torch.cat([top_scores, block]) if n_kept else block
             best = torch.topk(candidates, min(k, candidates.shape[0]), dim=0)
             from_block = best.indices - n_kept + items.start
@@ -211,9 +230,8 @@ class ItemBased(MetaEstimatorMixin, BaseEstimator):
                 kept = top_items.gather(0, best.indices.clamp(max=n_kept - 1))
                 from_block = torch.where(best.indices < n_kept, kept, from_block)
             top_scores, top_items = best.values, from_block
-        items_out = top_items.T.contiguous().numpy()
-        top_scores = top_scores.T.contiguous()
-        return (items_out, top_scores.numpy()) if return_scores else items_out
+        items_out = top_items.T.contiguous().cpu().numpy()
+        return (items_out, top_scores.T.contiguous().cpu().numpy()) if return_scores else items_out
 
     def score(self, X, y=None) -> float:
         """The inner estimator's default metric, computed per user (see ``RecommenderMixin.score``).

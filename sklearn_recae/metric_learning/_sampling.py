@@ -123,7 +123,9 @@ class TripletSampler(torch.utils.data.Dataset):
     n_candidates : int
         Candidates drawn for each negative (the hardest valid one is used).
     similar_users, similar_items : scipy.sparse.csr_matrix or None
-        From :func:`jaccard_similar_pairs`; None leaves the latent keys out.
+        From :func:`jaccard_similar_pairs`; None leaves the latent keys out, and a
+        batch leaves out a kind's keys when none of its anchors has a similar one
+        (decided on the host, so the loss never reads a device flag back).
     random_state : int
         Seed of the sampling.
     """
@@ -171,9 +173,11 @@ class TripletSampler(torch.utils.data.Dataset):
         if self.latent is not None:
             for kind, anchors in (("user", users), ("item", items)):
                 similar, stored, n = self.latent[kind]
-                batch[f"similar_{kind}s"], batch[f"has_similar_{kind}"] = _sample_neighbour(
-                    similar, anchors, self.rng)
+                neighbours, has_similar = _sample_neighbour(similar, anchors, self.rng)
                 candidates = self.rng.integers(0, n, shape)
+                if not has_similar.any():  # decided here, on the host: no device sync per step
+                    continue
+                batch[f"similar_{kind}s"], batch[f"has_similar_{kind}"] = neighbours, has_similar
                 batch[f"dissimilar_{kind}s"] = candidates
                 batch[f"dissimilar_{kind}s_valid"] = (
                     ~stored.contains(anchors[:, None], candidates) & (candidates != anchors[:, None])

@@ -222,7 +222,8 @@ class MetricEmbeddingModule(nn.Module):
             ``d`` with ``r_ad = 0``; and, for the latent loss,
             ``similar_users`` (B,) with ``has_similar_user``,
             ``dissimilar_users`` (B, U) with ``dissimilar_users_valid``, and
-            the same four for items. Latent keys may be absent when ``alpha == 1``.
+            the same four for items. A kind's four latent keys are absent when
+            no anchor of the batch has a similar one (and all may be when ``alpha == 1``).
         alpha : float
             Weight of the explicit loss against the latent one.
         balance : float
@@ -293,9 +294,9 @@ class MetricEmbeddingModule(nn.Module):
 
     def _latent_loss(self, batch, kind: str, anchors, e_anchor, table, offset: int):
         """``L_LA`` of one kind (eq. 11): ``[m_l + F(a, f) − F(a, g)]₊`` rank-weighted, batch mean."""
-        has_similar = batch[f"has_similar_{kind}"]
-        if not bool(has_similar.any()):
+        if f"has_similar_{kind}" not in batch:  # no anchor of the batch has a similar one
             return torch.zeros((), device=e_anchor.device)
+        has_similar = batch[f"has_similar_{kind}"]
         pulled = self.distance(e_anchor, table[batch[f"similar_{kind}s"]], kind)
         pushed = self.distance(e_anchor[:, None], table[batch[f"dissimilar_{kind}s"]], kind)
         valid = batch[f"dissimilar_{kind}s_valid"] & has_similar[:, None]

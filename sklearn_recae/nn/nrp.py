@@ -260,7 +260,7 @@ class NRPModule(nn.Module):
              self.item_code(batch.item_cols, batch.item_side, items=batch.distinct_items)),
         ):
             observed = inputs != 0
-            error = (decoders[0](code) - inputs)[observed].square()
+            error = torch.where(observed, decoders[0](code) - inputs, 0.0).square()
             loss = loss + error.sum() / observed.sum().clamp(min=1)
             if sources:
                 for block, decoder in zip(torch.split(side, sources, dim=1), decoders[1:]):

@@ -41,4 +41,4 @@ def ndcg_sums(
     n_relevant = (held_out != 0).sum(dim=1)
     ideal = torch.cumsum(discounts, 0)[(n_relevant.clamp(1, k) - 1)]
     rows = n_relevant > 0
-    return {"ndcg_sum": (dcg / ideal)[rows].sum(), "ndcg_count": rows.sum()}
+    return {"ndcg_sum": torch.where(rows, dcg / ideal, 0.0).sum(), "ndcg_count": rows.sum()}

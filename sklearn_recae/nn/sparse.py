@@ -38,6 +38,9 @@ SPARSE_INPUT_MAX_DENSITY = 0.05
 #: Above ``WIDE_INPUT`` items the crossover density is lower: this one applies.
 SPARSE_INPUT_MAX_DENSITY_WIDE = 0.01
 WIDE_INPUT = 10_000
+#: On CUDA ``"auto"`` stays dense: on an H200 (``--device cuda``) the dense first layer is
+#: 1.3-2.4x faster than the sparse product at every width and density above (the CSR batch is
+#: copied and densified on the GPU), and whole Mult-VAE epochs 6-15% faster.
 
 
 def is_sparse(x: torch.Tensor) -> bool:
@@ -106,9 +109,17 @@ def item_major_(layer: nn.Linear) -> nn.Linear:
     return layer
 
 
-def resolve_sparse_input(sparse_input, n_rows: int, n_items: int, nnz: int) -> bool:
-    """An estimator's ``sparse_input`` (``"auto"`` or bool) as a bool for a matrix's shape and nnz."""
+def resolve_sparse_input(sparse_input, n_rows: int, n_items: int, nnz: int,
+                         device: str | torch.device = "cpu") -> bool:
+    """An estimator's ``sparse_input`` (``"auto"`` or bool) as a bool for a matrix and a device.
+
+    ``"auto"``: dense on CUDA; on CPU sparse when at most
+    :data:`SPARSE_INPUT_MAX_DENSITY` of the entries are stored
+    (:data:`SPARSE_INPUT_MAX_DENSITY_WIDE` above :data:`WIDE_INPUT` items).
+    """
     if sparse_input == "auto":
+        if torch.device(device).type == "cuda":
+            return False
         limit = SPARSE_INPUT_MAX_DENSITY_WIDE if n_items > WIDE_INPUT else SPARSE_INPUT_MAX_DENSITY
         return nnz <= limit * n_rows * n_items
     return bool(sparse_input)
