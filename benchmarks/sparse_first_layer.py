@@ -7,7 +7,8 @@ Two measurements, one thread:
    ``torch.sparse.mm`` over the stored entries, over item counts and
    densities (rows of exactly ``density × n_items`` entries). This gives the
    crossover ``sparse_input="auto"`` uses.
-2. Whole Mult-VAE epochs (the estimator, defaults, no validation) with
+2. Whole Mult-VAE (and, with ``--recvae``, RecVAE) epochs (the estimator,
+   defaults, no validation) with
    ``sparse_input=False`` and ``True`` on binarized MovieLens-100K and on
    the ML-20M-shaped data (``--fraction`` of its users, all 26,744 items):
    median seconds per epoch over ``--epochs`` epochs after the first.
@@ -35,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale_ml20m import ml20m_shaped  # noqa: E402
 
 from sklearn_recae._skorch import csr_to_torch  # noqa: E402
-from sklearn_recae.autoencoder import MultVAE  # noqa: E402
+from sklearn_recae.autoencoder import MultVAE, RecVAE  # noqa: E402
 from sklearn_recae.datasets import make_power_law_interactions  # noqa: E402
 
 
@@ -75,9 +76,9 @@ def first_layer_sweep(item_counts=(500, 1682, 5000, 26744),
     return rows
 
 
-def multvae_epoch_s(X, sparse_input: bool, epochs: int, device: str = "cpu") -> float:
-    """Median seconds of Mult-VAE epochs 2.. (defaults, no validation split)."""
-    model = MultVAE(max_epochs=epochs, early_stopping=False, device=device, random_state=0,
+def epoch_s(model_class, X, sparse_input: bool, epochs: int, device: str = "cpu") -> float:
+    """Median seconds of epochs 2.. of ``model_class`` (defaults, no validation split)."""
+    model = model_class(max_epochs=epochs, early_stopping=False, device=device, random_state=0,
                     sparse_input=sparse_input)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -91,6 +92,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--skip-sweep", action="store_true")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--recvae", action="store_true", help="also time RecVAE epochs")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if not args.skip_sweep:
@@ -101,14 +103,16 @@ def main() -> None:
 
     data = {"ML-100K binarized": binarize_interactions(load_movielens_100k().ratings)[0],
             f"ML-20M-shaped x{args.fraction:g}": ml20m_shaped(args.fraction)}
-    print("| data | shape | density | dense s/epoch | sparse s/epoch | dense / sparse |\n"
-          "|---|---|---|---|---|---|")
-    for name, X in data.items():
-        dense = multvae_epoch_s(X, False, args.epochs, args.device)
-        sparse = multvae_epoch_s(X, True, args.epochs, args.device)
-        density = X.nnz / (X.shape[0] * X.shape[1])
-        print(f"| {name} | {X.shape[0]} x {X.shape[1]} | {density:.4f} | {dense:.2f} | "
-              f"{sparse:.2f} | {dense / sparse:.2f} |", flush=True)
+    print("| model | data | shape | density | dense s/epoch | sparse s/epoch | dense / sparse |\n"
+          "|---|---|---|---|---|---|---|")
+    for model_class in (MultVAE, RecVAE) if args.recvae else (MultVAE,):
+        for name, X in data.items():
+            dense = epoch_s(model_class, X, False, args.epochs, args.device)
+            sparse = epoch_s(model_class, X, True, args.epochs, args.device)
+            density = X.nnz / (X.shape[0] * X.shape[1])
+            print(f"| {model_class.__name__} | {name} | {X.shape[0]} x {X.shape[1]} | "
+                  f"{density:.4f} | {dense:.2f} | {sparse:.2f} | {dense / sparse:.2f} |",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import torch
 from torch.testing import assert_close
 
 from sklearn_recae._skorch import csr_to_torch
-from sklearn_recae.autoencoder import AutoRec, DenoisingAutoEncoder, MultDAE, MultVAE
+from sklearn_recae.autoencoder import AutoRec, DenoisingAutoEncoder, MultDAE, MultVAE, RecVAE
 from sklearn_recae.datasets import make_interactions
 from sklearn_recae.nn.autorec import AutoRecModule
 from sklearn_recae.nn.dae import DenoisingAutoEncoderModule
@@ -22,7 +22,7 @@ from sklearn_recae.nn.sparse import (
     normalize_rows,
     resolve_sparse_input,
 )
-from sklearn_recae.nn.vae import MultVAEModule
+from sklearn_recae.nn.vae import MultVAEModule, RecVAEModule
 
 N_ITEMS = 60
 
@@ -45,6 +45,8 @@ MODULES = {
         N_ITEMS, (16, 8), activation="tanh-sig", normalize=False, batch_norm=True,
         sparse_input=sparse),
     "autorec": lambda sparse: AutoRecModule(N_ITEMS, 16, input_dropout=0.3, sparse_input=sparse),
+    "recvae": lambda sparse: RecVAEModule(N_ITEMS, 16, 8, n_layers=2, dropout=0.5,
+                                          sparse_input=sparse),
 }
 
 
@@ -155,6 +157,7 @@ ESTIMATORS = [
     (MultDAE(hidden_units=(16,), dropout=0.0), IMPLICIT),
     (DenoisingAutoEncoder(hidden_units=(16,), dropout=0.0), IMPLICIT),
     (AutoRec(hidden_units=16, dropout=0.0), RATINGS),
+    (RecVAE(hidden_units=16, n_components=8, n_layers=2, dropout=0.0), IMPLICIT),
 ]
 
 

@@ -178,8 +178,9 @@ class RecVAE(DenoisingAutoEncoder):
         Epochs, each ``n_enc_epochs + n_dec_epochs`` passes.
     batch_size : int, default=500
     early_stopping, validation_fraction, n_iter_no_change, k_valid, refit, \
-binarize, device, random_state, verbose
-        As for :class:`DenoisingAutoEncoder` (``n_iter_no_change=10``).
+binarize, sparse_input, device, random_state, verbose
+        As for :class:`DenoisingAutoEncoder` (``n_iter_no_change=10``;
+        ``sparse_input`` applies to the first layer of both encoders).
 
     Attributes
     ----------
@@ -217,7 +218,8 @@ binarize, device, random_state, verbose
            for name, constraint in DenoisingAutoEncoder._parameter_constraints.items()
            if name in ("dropout", "optimizer", "lr", "max_epochs", "batch_size",
                        "early_stopping", "validation_fraction", "n_iter_no_change", "k_valid",
-                       "refit", "binarize", "device", "random_state", "verbose")},
+                       "refit", "binarize", "sparse_input", "device", "random_state",
+                       "verbose")},
         "hidden_units": [Interval(Integral, 1, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
@@ -252,6 +254,7 @@ binarize, device, random_state, verbose
         k_valid: int = 100,
         refit: bool = True,
         binarize: bool = True,
+        sparse_input="auto",
         device: str = "auto",
         random_state=None,
         verbose: int = 0,
@@ -276,6 +279,7 @@ binarize, device, random_state, verbose
         self.k_valid = k_valid
         self.refit = refit
         self.binarize = binarize
+        self.sparse_input = sparse_input
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -302,6 +306,7 @@ binarize, device, random_state, verbose
             "module__dropout": self.dropout,
             "module__mixture_weights": tuple(float(w) for w in self.mixture_weights),
             "module__wide_logvar": self.wide_logvar,
+            "module__sparse_input": self._sparse_input(X, device),
             "n_enc_epochs": self.n_enc_epochs,
             "n_dec_epochs": self.n_dec_epochs,
             "gamma": self.gamma,

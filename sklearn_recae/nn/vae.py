@@ -138,10 +138,15 @@ class RecVAEEncoder(nn.Module):
         Densely connected layers (the reference has 5).
     layer_norm_eps : float, default=0.1
         The reference's layer-norm epsilon.
+    sparse_input : bool, default=False
+        The first layer multiplies sparse COO batches directly
+        (:func:`~.sparse.first_linear`); its weight is stored item-major.
+        Dense input is accepted either way.
     """
 
     def __init__(self, n_items: int, hidden_units: int = 600, n_components: int = 200,
-                 n_layers: int = 5, layer_norm_eps: float = 0.1) -> None:
+                 n_layers: int = 5, layer_norm_eps: float = 0.1,
+                 sparse_input: bool = False) -> None:
         super().__init__()
         sizes = [n_items] + [hidden_units] * n_layers
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
@@ -149,13 +154,16 @@ class RecVAEEncoder(nn.Module):
                                    for _ in range(n_layers))
         self.mu = nn.Linear(hidden_units, n_components)
         self.logvar = nn.Linear(hidden_units, n_components)
+        if sparse_input:
+            item_major_(self.layers[0])
 
     def forward(self, x: torch.Tensor, dropout: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(mu, logvar)`` of a dense batch; ``dropout`` on the normalised input in training mode."""
+        """``(mu, logvar)`` of a dense or sparse batch; ``dropout`` on the normalised input
+        in training mode."""
         h = _normalize_and_drop(x, dropout, self.training)
         skip = None  # the sum of the earlier layers' outputs
         for layer, norm in zip(self.layers, self.norms):
-            pre = layer(h) if skip is None else layer(h) + skip
+            pre = first_linear(h, layer) if skip is None else layer(h) + skip
             h = norm(_swish(pre))
             skip = h if skip is None else skip + h
         return self.mu(h), self.logvar(h)
@@ -212,17 +220,23 @@ class RecVAEModule(nn.Module):
         Input dropout of the encoder passes (``forward(x, phase="encoder")``).
     mixture_weights : sequence of 3 floats, default=(3/20, 3/4, 1/10)
     wide_logvar : float, default=10.0
+    sparse_input : bool, default=False
+        The training net feeds sparse COO batches, which both encoders'
+        first layers multiply directly (normalisation and dropout act on the
+        stored values). Dense input is accepted either way.
     """
 
     def __init__(self, n_items: int, hidden_units: int = 600, n_components: int = 200,
                  n_layers: int = 5, dropout: float = 0.5,
                  mixture_weights: Sequence[float] = (3 / 20, 3 / 4, 1 / 10),
-                 wide_logvar: float = 10.0) -> None:
+                 wide_logvar: float = 10.0, sparse_input: bool = False) -> None:
         super().__init__()
         self.dropout = dropout
-        self.encoder = RecVAEEncoder(n_items, hidden_units, n_components, n_layers)
+        self.sparse_input = sparse_input
+        encoder_sizes = (n_items, hidden_units, n_components, n_layers)
+        self.encoder = RecVAEEncoder(*encoder_sizes, sparse_input=sparse_input)
         self.prior = CompositePrior(
-            RecVAEEncoder(n_items, hidden_units, n_components, n_layers),
+            RecVAEEncoder(*encoder_sizes, sparse_input=sparse_input),
             mixture_weights, wide_logvar,
         )
         self.decoder = nn.Linear(n_components, n_items)
@@ -245,7 +259,7 @@ class RecVAEModule(nn.Module):
             with torch.no_grad():
                 mu, logvar = self.encoder(x, dropout=0.0)
                 z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-            return self.decoder(z), torch.zeros(len(x), device=x.device, dtype=x.dtype)
+            return self.decoder(z), torch.zeros(x.shape[0], device=x.device, dtype=x.dtype)
         mu, logvar = self.encoder(x, dropout=self.dropout)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         kl = (log_normal_pdf(z, mu, logvar) - self.prior(x, z)).sum(dim=1)
