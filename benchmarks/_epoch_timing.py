@@ -32,6 +32,12 @@ def compare_epochs(
     return est_s / loop_s
 
 
+def synchronize(device: str) -> None:
+    """Wait for the device's queued work (a no-op on CPU), so a timer reads finished work."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def shuffled_batches(R: np.ndarray | sp.csr_matrix, batch_size: int) -> Iterator[torch.Tensor]:
     """Dense float32 row batches of ``R`` in a ``torch.randperm`` order (one epoch).
 

@@ -21,7 +21,7 @@ import torch
 from sklearn_recae.autoencoder import AutoRec
 from sklearn_recae.datasets import load_movielens_100k
 
-from _epoch_timing import compare_epochs, shuffled_batches
+from _epoch_timing import compare_epochs, shuffled_batches, synchronize
 
 
 def hand_written_epochs(R, epochs: int, alpha: float, seed: int,
@@ -45,8 +45,7 @@ def hand_written_epochs(R, epochs: int, alpha: float, seed: int,
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        if device != "cpu":
-            torch.cuda.synchronize()
+        synchronize(device)
         times.append(time.perf_counter() - start)
     return times
 

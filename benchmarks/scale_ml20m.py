@@ -48,7 +48,7 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _epoch_timing import compare_epochs, shuffled_batches  # noqa: E402
+from _epoch_timing import compare_epochs, shuffled_batches, synchronize  # noqa: E402
 from large_sparse_memory import peak_rss_mib, reset_peak  # noqa: E402
 
 ML20M_USERS, ML20M_ITEMS, ML20M_INTERACTIONS = 138_493, 26_744, 20_000_263
@@ -200,8 +200,7 @@ def multvae_hand_epochs(X: sp.csr_matrix, epochs: int, seed: int,
             loss.backward()
             optimizer.step()
             step += 1
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
+        synchronize(device)
         times.append(time.perf_counter() - start)
     return times
 

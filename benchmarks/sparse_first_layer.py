@@ -33,6 +33,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _epoch_timing import synchronize  # noqa: E402
 from scale_ml20m import ml20m_shaped  # noqa: E402
 
 from sklearn_recae._skorch import csr_to_torch  # noqa: E402
@@ -45,8 +46,7 @@ def _best_ms(step, repeats: int = 5, device: str = "cpu") -> float:
     for _ in range(repeats):
         start = time.perf_counter()
         step()
-        if device != "cpu":
-            torch.cuda.synchronize()
+        synchronize(device)
         times.append(time.perf_counter() - start)
     return min(times) * 1e3
 

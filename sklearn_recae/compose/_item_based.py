@@ -37,11 +37,6 @@ from ..utils.validation import check_held_out, check_interactions, check_k
 __all__ = ["ItemBased"]
 
 
-def _item_blocks(n_items: int, batch_size: int) -> Iterator[slice]:
-    for start in range(0, n_items, batch_size):
-        yield slice(start, min(start + batch_size, n_items))
-
-
 class ItemBased(MetaEstimatorMixin, BaseEstimator):
     """Fit a row model on the item × user matrix; predict and recommend for users.
 
@@ -157,15 +152,15 @@ class ItemBased(MetaEstimatorMixin, BaseEstimator):
         model through its ``predict``.
         """
         inner = self.estimator_
-        if not isinstance(inner, TorchRecommender):
-            for items in _item_blocks(X_items.shape[0], self.batch_size):
-                yield items, torch.from_numpy(
-                    np.asarray(inner.predict(X_items[items]), dtype=np.float32))
-            return
-        X_items = inner._check_predict_input(X_items)  # what its predict does first
+        if isinstance(inner, TorchRecommender):
+            X_items = inner._check_predict_input(X_items)  # what its predict does first
+            score_block = inner._score_block
+        else:
+            def score_block(block: sp.csr_matrix) -> torch.Tensor:
+                return torch.from_numpy(np.asarray(inner.predict(block), dtype=np.float32))
         with torch.no_grad(), reused_row_buffer():
             for items, block in iter_row_blocks(X_items, self.batch_size):
-                yield items, inner._score_block(block)
+                yield items, score_block(block)
 
     def predict(self, X) -> np.ndarray:
         """Predict every user's score of every item.

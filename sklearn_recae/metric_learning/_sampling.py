@@ -174,7 +174,7 @@ class TripletSampler(torch.utils.data.Dataset):
             for kind, anchors in (("user", users), ("item", items)):
                 similar, stored, n = self.latent[kind]
                 neighbours, has_similar = _sample_neighbour(similar, anchors, self.rng)
-                candidates = self.rng.integers(0, n, shape)
+                candidates = self.rng.integers(0, n, shape)  # drawn either way: one rng stream
                 if not has_similar.any():  # decided here, on the host: no device sync per step
                     continue
                 batch[f"similar_{kind}s"], batch[f"has_similar_{kind}"] = neighbours, has_similar
