@@ -18,7 +18,8 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from sklearn_recae.base import check_bool, ndcg_at_100
+from sklearn_recae.base import ndcg_at_100
+from sklearn_recae.utils.validation import check_bool
 from sklearn_recae.metrics._scorer import _top_k_from_predict
 from sklearn_recae.utils.validation import as_interactions, check_k
 

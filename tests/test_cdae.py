@@ -10,7 +10,7 @@ import scipy.sparse as sp
 import torch
 
 from sklearn_recae.autoencoder import CDAE
-from sklearn_recae.autoencoder._cdae import UserCSRRows, collate_user_csr
+from sklearn_recae._skorch import UserCSRRows, collate_user_csr
 from sklearn_recae.metrics import ndcg_at_k
 from sklearn_recae.model_selection import holdout_row_entries
 from sklearn_recae.nn.cdae import CDAEModule

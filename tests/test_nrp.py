@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 
 from sklearn_recae.datasets import make_interactions
 from sklearn_recae.hybrid import NRP
-from sklearn_recae.hybrid._entries import EntryBatch
+from sklearn_recae._skorch import EntryBatch
 from sklearn_recae.hybrid._side import RowsWithUserFeatures
 from sklearn_recae.metrics import get_scorer, rmse
 from sklearn_recae.model_selection import PredefinedEntrySplit, train_test_split

@@ -11,8 +11,7 @@ import torch
 from scipy.stats import norm
 
 from sklearn_recae.autoencoder import MultVAE, RecVAE
-from sklearn_recae.autoencoder._mult_vae import KLAnnealing, VAENet
-from sklearn_recae.autoencoder._recvae import RecVAENet
+from sklearn_recae._skorch import KLAnnealing, RecVAENet, VAENet
 from sklearn_recae.datasets import make_interactions
 from sklearn_recae.losses import MultinomialLoss
 from sklearn_recae.nn.vae import (

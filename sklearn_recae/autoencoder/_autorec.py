@@ -29,7 +29,8 @@ from .._skorch import (
     RecommenderNet,
     collate_csr,
 )
-from ..base import CodeTransformerMixin, ExplicitRatingMixin, TorchRecommender, atomic_fit
+from .._torch_base import CodeTransformerMixin, ExplicitRatingMixin, TorchRecommender
+from ..base import atomic_fit
 from ..losses import MaskedLpLoss, lp_penalty
 from ..nn.autorec import ACTIVATIONS, AutoRecModule
 from ..nn.sparse import resolve_sparse_input

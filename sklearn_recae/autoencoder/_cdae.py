@@ -7,143 +7,36 @@ on the positives and sampled negatives of each row with the logistic or the
 square loss and an L2 penalty. Training early-stops on the NDCG@k of
 held-out entries of each row, as :class:`DenoisingAutoEncoder` does.
 
-The user node needs the user of each training row, which the package's
-:class:`~sklearn_recae._skorch.CSRRows` batches do not carry. The glue here
-(CDAE-only, so it lives in this module rather than in ``_skorch.py``):
-
-- :class:`UserCSRRows` yields ``(X_block, y_block, rows)``: the CSR blocks
-  and the row (user) indices of a batch;
-- :func:`collate_user_csr` turns them into ``((x, users), y)``: skorch's
-  ``(X, y)`` batch whose input is a pair, a sparse tensor and a long tensor;
-- :class:`CDAENet` is the :class:`~sklearn_recae._skorch.RecommenderNet`
-  that wraps the datasets of every split into :class:`UserCSRRows`, feeds
-  ``(x, users)`` to the module, records the validation NDCG from ``x`` and
-  adds the L2 penalty of the batch's users to the training loss.
+The user node needs the user of each training row: the skorch glue's
+:class:`~sklearn_recae._skorch.net.UserRowsNet` batches ``(x, users)`` pairs
+(:func:`~sklearn_recae._skorch.data.collate_user_csr`), feeds them to the
+module, records the validation NDCG from ``x`` and adds the L2 penalty of the
+batch's users to the training loss.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-from skorch import NeuralNet
-from skorch.utils import to_tensor
 
-from .._skorch import (
-    OPTIMIZERS,
-    CSRRows,
-    RecommenderNet,
-    csr_to_torch,
-    densify,
-)
-from ..base import (
-    CodeTransformerMixin,
-    ImplicitFeedbackMixin,
-    TorchRecommender,
-    atomic_fit,
-    check_bool,
-    iter_row_blocks,
-    mask_seen_,
-)
+from .._blocks import iter_row_blocks
+from .._skorch import OPTIMIZERS, UserRowsNet, collate_user_csr, csr_to_torch
+from .._torch_base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender
+from ..base import ScoreBlock, atomic_fit
 from ..losses import PointwiseCrossEntropyLoss, PointwiseSquaredLoss
 from ..nn.cdae import CDAEModule
 from ..nn.dae import ACTIVATION_PAIRS, parse_activation_pair
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils.validation import check_held_out, check_interactions, check_k
+from ..utils.validation import check_held_out, check_interactions
 
-__all__ = ["CDAE", "CDAENet", "UserCSRRows", "collate_user_csr"]
+__all__ = ["CDAE"]
 
 #: The activation pair each loss uses when ``activation=None`` (the authors' code:
 #: sigmoid hidden layer; logistic loss on σ of the output, square loss on the raw output).
 _DEFAULT_ACTIVATION = {"logistic": "sig-sig", "square": "sig-lin"}
-
-
-class UserCSRRows(CSRRows):
-    """:class:`~sklearn_recae._skorch.CSRRows` that also yields each batch's row indices.
-
-    The row index of the matrix is the user index of CDAE's input node.
-    Parameters as for :class:`~sklearn_recae._skorch.CSRRows`.
-    """
-
-    @classmethod
-    def from_rows(cls, dataset: CSRRows | None) -> UserCSRRows | None:
-        """The same rows of the same matrices, with their indices (None passes through)."""
-        if dataset is None or isinstance(dataset, cls):
-            return dataset
-        return cls(dataset.X, None if dataset.y is dataset.X else dataset.y, rows=dataset.rows)
-
-    def __getitems__(
-        self, indices: Sequence[int]
-    ) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
-        rows = self.rows[np.asarray(indices)]
-        X_block, y_block = super().__getitems__(indices)
-        return X_block, y_block, rows
-
-
-def collate_user_csr(batch) -> tuple[tuple[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """Collate a :class:`UserCSRRows` batch into ``((x, users), y)``, ``x`` and ``y`` sparse."""
-    X_block, y_block, rows = batch
-    x = csr_to_torch(X_block)
-    y = x if y_block is X_block else csr_to_torch(y_block)
-    return (x, torch.from_numpy(np.asarray(rows, dtype=np.int64))), y
-
-
-class CDAENet(RecommenderNet):
-    """:class:`~sklearn_recae._skorch.RecommenderNet` whose input is ``(x, users)``.
-
-    Parameters
-    ----------
-    module, criterion, **kwargs
-        As for :class:`~sklearn_recae._skorch.RecommenderNet`.
-    l2 : float, default=0.0
-        ``λ``: the training loss of a batch is the criterion plus
-        ``λ · module.l2_penalty(users)`` (see
-        :meth:`~sklearn_recae.nn.cdae.CDAEModule.l2_penalty`).
-    """
-
-    def __init__(self, module, *args, l2: float = 0.0, **kwargs) -> None:
-        super().__init__(module, *args, **kwargs)
-        self.l2 = l2
-
-    def get_split_datasets(self, X, y=None, **fit_params):
-        train, valid = super().get_split_datasets(X, y, **fit_params)
-        return UserCSRRows.from_rows(train), UserCSRRows.from_rows(valid)
-
-    @staticmethod
-    def _split_input(x):
-        """``(x, users)`` of a batch input; a bare ``x`` has unknown users (None)."""
-        return x if isinstance(x, (tuple, list)) else (x, None)
-
-    def infer(self, x, **fit_params):
-        x, users = self._split_input(x)
-        x = densify(to_tensor(x, device=self.device))
-        if users is not None:
-            users = to_tensor(users, device=self.device)
-        return self.module_(x, users, **fit_params)
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        loss = super().get_loss(y_pred, y_true, X=X, training=training)
-        if training and self.l2:
-            users = self._split_input(X)[1] if X is not None else None
-            if users is not None:
-                users = to_tensor(users, device=self.device)
-            loss = loss + self.l2 * self.module_.l2_penalty(users)
-        return loss
-
-    def validation_step(self, batch, **fit_params):
-        # RecommenderNet's step reads a bare sparse input: run skorch's, then the sums.
-        step = NeuralNet.validation_step(self, batch, **fit_params)
-        if self.error_sums is not None:
-            x = densify(to_tensor(self._split_input(batch[0])[0], device=self.device))
-            y_true = densify(to_tensor(batch[1], device=self.device))
-            with torch.no_grad():
-                sums = self.error_sums(step["y_pred"], y_true, x)
-            for name, value in sums.items():
-                self.history.record_batch(name, float(value))
-        return step
 
 
 class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
@@ -416,8 +309,8 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
 
     def _build_net(
         self, X: sp.csr_matrix, device: str, *, train_split, max_epochs: int
-    ) -> CDAENet:
-        return CDAENet(
+    ) -> UserRowsNet:
+        return UserRowsNet(
             CDAEModule,
             module__n_items=X.shape[1],
             module__n_users=X.shape[0],
@@ -437,10 +330,15 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
         net.module_.eval()
         return net.infer((csr_to_torch(block), None if users is None else torch.from_numpy(users)))
 
-    def _iter_scores(self, X: sp.csr_matrix, users: np.ndarray | None):
-        """``(rows, block, scores)`` of consecutive row blocks of a checked ``X``."""
+    def _check_context(self, X: sp.csr_matrix, users=None) -> dict:
+        return {"users": None if users is None else self._check_users(users, X.shape[0])}
+
+    def _iter_scores(self, X: sp.csr_matrix, users: np.ndarray | None = None):
+        """Row blocks scored with their users' ``V_u`` (None: new users, ``V̄``)."""
+        items = slice(0, self.n_features_in_)
         for rows, block in iter_row_blocks(X, self._batch_rows()):
-            yield rows, block, self._score_block(block, None if users is None else users[rows])
+            scores = self._score_block(block, None if users is None else users[rows])
+            yield ScoreBlock(rows, items, scores, block)
 
     def predict(self, X, users=None) -> np.ndarray:
         """Predict every item's preference score from each row's observations.
@@ -460,15 +358,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
             Probabilities for ``loss="logistic"``, real scores for ``"square"``
             (with the default activation).
         """
-        if users is None:
-            return super().predict(X)
-        X = self._check_predict_input(X)
-        users = self._check_users(users, X.shape[0])
-        out = np.empty(X.shape, dtype=np.float32)
-        with torch.no_grad():
-            for rows, _, scores in self._iter_scores(X, users):
-                out[rows] = scores.cpu().numpy()
-        return out
+        return self._predict(X, {"users": users})
 
     def recommend(
         self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False,
@@ -478,14 +368,8 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_rows, n_items)
-            Observed interactions of the rows to recommend for.
-        k : int, default=10
-            Length of each list, ``1 <= k <= n_items``.
-        exclude_seen : bool, default=True
-            Leave out the items each row has already interacted with.
-        return_scores : bool, default=False
-            Also return the score of each recommended item.
+        X, k, exclude_seen, return_scores
+            As for :meth:`RecommenderMixin.recommend <sklearn_recae.base.RecommenderMixin.recommend>`.
         users : array-like of int of shape (n_rows,), default=None
             As for :meth:`predict`: the fitted user of each row, or None for new users.
 
@@ -495,24 +379,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
         scores : ndarray of shape (n_rows, k), dtype float32
             Only with ``return_scores``.
         """
-        if users is None:
-            return super().recommend(X, k=k, exclude_seen=exclude_seen,
-                                     return_scores=return_scores)
-        exclude_seen = check_bool(exclude_seen, "exclude_seen")
-        return_scores = check_bool(return_scores, "return_scores")
-        X = self._check_predict_input(X)
-        k = check_k(k, self.n_features_in_)
-        users = self._check_users(users, X.shape[0])
-        items = np.empty((X.shape[0], k), dtype=np.int64)
-        top_scores = np.empty((X.shape[0], k), dtype=np.float32)
-        with torch.no_grad():
-            for rows, block, scores in self._iter_scores(X, users):
-                if exclude_seen:
-                    mask_seen_(scores, block)
-                top = torch.topk(scores, k, dim=1)
-                items[rows] = top.indices.cpu().numpy()
-                top_scores[rows] = top.values.cpu().numpy()
-        return (items, top_scores) if return_scores else items
+        return self._recommend(X, k, exclude_seen, return_scores, {"users": users})
 
     def transform(self, X, users=None) -> np.ndarray:
         """Return the hidden code ``z`` of each row (no corruption).

@@ -22,16 +22,18 @@ from numbers import Integral, Real
 
 import scipy.sparse as sp
 import torch
-from skorch.callbacks import Callback, GradientNormClipping
 
 from .._skorch import (
     OPTIMIZERS,
+    Callback,
+    GradientNormClipping,
+    MaxNormClipping,
     RecommenderNet,
     collate_csr,
 )
-from ..base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender, atomic_fit
+from .._torch_base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender
+from ..base import atomic_fit
 from ..losses import (
-    MaxNorm,
     MILLoss,
     MultinomialLoss,
     PairwiseCrossEntropyLoss,
@@ -53,29 +55,6 @@ class SquaredErrorLoss(torch.nn.Module):
 
     def forward(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
         return (y_pred - y_true).square().sum() / y_pred.shape[0]
-
-
-class MaxNormClipping(Callback):
-    """Eq. 14 of the MIL paper after every training step: bound each item's weights.
-
-    Each item's encoder column (first layer) is clipped to an L2 norm of
-    ``encoder_alpha * sqrt(n_hidden)`` and its decoder row (last layer) to
-    ``decoder_alpha * sqrt(n_hidden)``; None leaves that side free.
-    """
-
-    def __init__(self, encoder_alpha: float | None, decoder_alpha: float | None) -> None:
-        self.encoder_alpha = encoder_alpha
-        self.decoder_alpha = decoder_alpha
-
-    def on_batch_end(self, net, training=False, **kwargs) -> None:
-        if not training:
-            return
-        layers = net.module_.linear_layers()
-        with torch.no_grad():
-            if self.encoder_alpha is not None:  # (n_hidden, n_items): item columns
-                MaxNorm(self.encoder_alpha, dim=0)(layers[0].weight)
-            if self.decoder_alpha is not None:  # (n_items, n_hidden): item rows
-                MaxNorm(self.decoder_alpha, dim=1)(layers[-1].weight)
 
 
 class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):

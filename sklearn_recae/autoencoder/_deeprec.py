@@ -60,51 +60,16 @@ from numbers import Integral, Real
 
 import scipy.sparse as sp
 
-from .._skorch import (
-    OPTIMIZERS,
-    RecommenderNet,
-    collate_csr,
-    resolve_optimizer,
-)
-from ..base import CodeTransformerMixin, ExplicitRatingMixin, TorchRecommender, atomic_fit
+from .._skorch import OPTIMIZERS, DeepRecNet, collate_csr, resolve_optimizer
+from .._torch_base import CodeTransformerMixin, ExplicitRatingMixin, TorchRecommender
+from ..base import atomic_fit
 from ..losses import MaskedLpLoss
 from ..nn.autorec import ACTIVATIONS
 from ..nn.deeprec import DeepRecModule
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils.validation import check_held_out, check_interactions
 
-__all__ = ["DeepRec", "DeepRecNet"]
-
-
-class DeepRecNet(RecommenderNet):
-    """:class:`~sklearn_recae._skorch.RecommenderNet` with DeepRec's dense re-feeding.
-
-    Parameters
-    ----------
-    module, criterion, **kwargs
-        As for :class:`~sklearn_recae._skorch.RecommenderNet`.
-    refeed_steps : int, default=1
-        Re-feeding steps after each training step (the reference's ``aug_step``).
-    """
-
-    def __init__(self, module, *args, refeed_steps: int = 1, **kwargs) -> None:
-        super().__init__(module, *args, **kwargs)
-        self.refeed_steps = refeed_steps
-
-    def train_step(self, batch, **fit_params):
-        """One optimizer step on the batch, then ``refeed_steps`` steps on its re-fed output.
-
-        Returns the first (sparse-input) step, whose loss is the epoch's ``train_loss``.
-        """
-        step = super().train_step(batch, **fit_params)
-        outputs = step["y_pred"]
-        for _ in range(self.refeed_steps):
-            dense = outputs.detach()
-            refeed = super().train_step((dense, dense), **fit_params)
-            outputs = refeed["y_pred"]
-            self.history.record_batch("refeed_loss", refeed["loss"].item())
-        self.history.record_batch("refeed_steps", self.refeed_steps)
-        return step
+__all__ = ["DeepRec"]
 
 
 class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):

@@ -42,82 +42,16 @@ import math
 from numbers import Integral, Real
 
 import scipy.sparse as sp
-import torch
-from skorch.callbacks import Callback
-from skorch.utils import to_tensor
 
-from .._skorch import RecommenderNet, densify
+from .._skorch import Callback, KLAnnealing, VAENet
 from ..nn.vae import MultVAEModule
 from ..utils._sklearn import Interval
 from ._mult_dae import MultDAE
 
-__all__ = ["ANNEAL_EPOCHS", "KLAnnealing", "MultVAE", "VAENet"]
+__all__ = ["ANNEAL_EPOCHS", "MultVAE"]
 
 #: Epochs over which β rises to ``beta_max`` when ``total_anneal_steps`` is None.
 ANNEAL_EPOCHS = 50
-
-
-class VAENet(RecommenderNet):
-    """:class:`~sklearn_recae._skorch.RecommenderNet` for modules returning ``(logits, kl)`` in training.
-
-    The training loss is ``criterion(logits, y) + mean(w · kl)`` with the
-    weight ``w`` of :meth:`kl_weight` (``kl_weight_``, set by
-    :class:`KLAnnealing`); in evaluation mode the module returns the logits
-    alone and the loss is the criterion's (the validation loss is the
-    negative log-likelihood).
-    """
-
-    kl_weight_: float = 1.0
-
-    def kl_weight(self, y_true: torch.Tensor) -> float | torch.Tensor:
-        """The KL weight of a batch: a scalar or one per row."""
-        return self.kl_weight_
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        if not isinstance(y_pred, tuple):
-            return super().get_loss(y_pred, y_true, X=X, training=training)
-        logits, kl = y_pred
-        y_true = densify(to_tensor(y_true, device=self.device))
-        nll = super().get_loss(logits, y_true, X=X, training=training)
-        return nll + (self.kl_weight(y_true) * kl).mean()
-
-
-class KLAnnealing(Callback):
-    """Set ``net.kl_weight_ = beta_max · min(1, t / total_steps)`` before training step ``t``.
-
-    ``t`` counts the gradient steps from 0 since the start of training;
-    ``total_steps=0`` uses ``beta_max`` from the first step. The weight of an
-    epoch's last step is recorded in the history as ``kl_weight``.
-
-    Parameters
-    ----------
-    beta_max : float
-    total_steps : int
-    """
-
-    def __init__(self, beta_max: float, total_steps: int) -> None:
-        self.beta_max = beta_max
-        self.total_steps = total_steps
-
-    def beta(self, step: int) -> float:
-        """The KL weight of gradient step ``step`` (0-based)."""
-        if self.total_steps == 0:
-            return self.beta_max
-        return self.beta_max * min(1.0, step / self.total_steps)
-
-    def on_train_begin(self, net, **kwargs) -> None:
-        self.n_steps_ = 0
-
-    def on_batch_begin(self, net, training=False, **kwargs) -> None:
-        if training:
-            net.kl_weight_ = self.beta(self.n_steps_)
-
-    def on_batch_end(self, net, training=False, **kwargs) -> None:
-        if training:
-            self.n_steps_ += 1
-
-    def on_epoch_end(self, net, **kwargs) -> None:
-        net.history.record("kl_weight", float(net.kl_weight_))
 
 
 class MultVAE(MultDAE):

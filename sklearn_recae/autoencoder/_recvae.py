@@ -49,96 +49,17 @@ Deviations, with their reasons:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-import torch
-from skorch.callbacks import Callback
-from skorch.utils import TeeGenerator
 
+from .._skorch import Callback, RecVAENet
 from ..nn.vae import RecVAEModule
 from ..utils._sklearn import Interval
 from ._dae import DenoisingAutoEncoder
-from ._mult_vae import VAENet
 
-__all__ = ["RecVAE", "RecVAENet"]
-
-
-class _AlternatingPasses:
-    """One RecVAE epoch over a data loader: encoder passes, prior refresh, decoder passes."""
-
-    def __init__(self, net: RecVAENet, loader) -> None:
-        self.net = net
-        self.loader = loader
-
-    def __iter__(self) -> Iterator:
-        net = self.net
-        for phase, n_passes in (("encoder", net.n_enc_epochs), ("decoder", net.n_dec_epochs)):
-            if phase == "decoder":
-                net.module_.update_prior()
-            for _ in range(n_passes):
-                for batch in self.loader:
-                    net.phase_ = phase
-                    yield batch
-
-
-class RecVAENet(VAENet):
-    """The skorch net of :class:`RecVAE`: two optimizers, alternating passes.
-
-    Parameters
-    ----------
-    module, **kwargs
-        As for :class:`~sklearn_recae.autoencoder._mult_vae.VAENet`.
-    n_enc_epochs, n_dec_epochs : int, default=3, 1
-        Encoder and decoder passes over the rows in one epoch.
-    gamma : float or None, default=0.005
-        ``β_u = gamma · |x_u|``; None uses ``beta``.
-    beta : float, default=0.2
-        Constant KL weight when ``gamma`` is None.
-    """
-
-    def __init__(self, module, *args, n_enc_epochs: int = 3, n_dec_epochs: int = 1,
-                 gamma: float | None = 0.005, beta: float = 0.2, **kwargs) -> None:
-        super().__init__(module, *args, **kwargs)
-        self.n_enc_epochs = n_enc_epochs
-        self.n_dec_epochs = n_dec_epochs
-        self.gamma = gamma
-        self.beta = beta
-
-    phase_ = "encoder"
-
-    def initialize_optimizer(self, triggered_directly=None):
-        """One optimizer for the encoder and one for the decoder (the prior is not trained)."""
-        for part in ("encoder", "decoder"):
-            args, kwargs = self.get_params_for_optimizer(
-                "optimizer", getattr(self.module_, part).named_parameters())
-            setattr(self, f"optimizer_{part}_", self.optimizer(*args, **kwargs))
-        return self
-
-    def get_iterator(self, dataset, training=False):
-        loader = super().get_iterator(dataset, training=training)
-        return _AlternatingPasses(self, loader) if training else loader
-
-    def kl_weight(self, y_true: torch.Tensor) -> float | torch.Tensor:
-        if self.gamma is None:
-            return self.beta
-        return self.gamma * y_true.sum(dim=1)
-
-    def train_step(self, batch, **fit_params):
-        """One step of the current phase's optimizer (``phase_``: encoder or decoder)."""
-        encoder_phase = self.phase_ == "encoder"
-        self._zero_grad_optimizer()
-        self.module_.decoder.requires_grad_(not encoder_phase)
-        try:
-            step = self.train_step_single(batch, phase=self.phase_, **fit_params)
-        finally:
-            self.module_.decoder.requires_grad_(True)
-        self.notify("on_grad_computed", named_parameters=TeeGenerator(
-            self.get_all_learnable_params()), batch=batch)
-        getattr(self, f"optimizer_{self.phase_}_").step()
-        return step
+__all__ = ["RecVAE"]
 
 
 class RecVAE(DenoisingAutoEncoder):

@@ -23,21 +23,16 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 
-from ..base import (
-    TorchRecommender,
-    atomic_fit,
-    check_bool,
-    iter_row_blocks,
-    mask_seen_,
-    reused_row_buffer,
-)
+from .._blocks import iter_row_blocks
+from .._torch_base import TorchRecommender
+from ..base import RecommenderMixin, ScoreBlock, atomic_fit
 from ..utils._sklearn import HasMethods, Interval, _fit_context, check_is_fitted
-from ..utils.validation import check_held_out, check_interactions, check_k
+from ..utils.validation import check_held_out, check_interactions
 
 __all__ = ["ItemBased"]
 
 
-class ItemBased(MetaEstimatorMixin, BaseEstimator):
+class ItemBased(RecommenderMixin, MetaEstimatorMixin, BaseEstimator):
     """Fit a row model on the item × user matrix; predict and recommend for users.
 
     ``fit(X)`` fits a clone of ``estimator`` on ``X.T`` (a sample is an item's
@@ -129,8 +124,8 @@ class ItemBased(MetaEstimatorMixin, BaseEstimator):
         self.n_users_ = X.shape[0]
         return self
 
-    def _check_users(self, X) -> sp.csr_matrix:
-        """Validate ``X`` and return it as an item × user CSR matrix."""
+    def _check_predict_input(self, X) -> sp.csr_matrix:
+        """Validate ``X``: the users × items matrix of the users seen in fit, in order."""
         check_is_fitted(self)
         X = check_interactions(self, X, reset=False)
         if X.shape[0] != self.n_users_:
@@ -142,120 +137,41 @@ class ItemBased(MetaEstimatorMixin, BaseEstimator):
                 "hold-out protocol: train_test_split, PredefinedEntrySplit), or use the "
                 "user-based estimator itself to fold in new users."
             )
-        return X.T.tocsr()
+        return X
 
-    def _item_score_blocks(self, X_items: sp.csr_matrix) -> Iterator[tuple[slice, torch.Tensor]]:
-        """Yield ``(items, scores)``: the inner model's (n_block_items, n_users) scores by block.
+    def _iter_scores(self, X: sp.csr_matrix) -> Iterator[ScoreBlock]:
+        """Item blocks: the inner model's (n_block_items, n_users) scores, seen as users × items.
 
         A torch inner model scores each block where it lives (a CUDA model's
         scores stay on the GPU, for ``recommend`` to merge there); any other
-        model through its ``predict``.
+        model through its ``predict``. The serving loop merges the blocks into
+        a running top-k per user: memory is ``n_users × (k + batch_size)``.
         """
         inner = self.estimator_
+        X_items = X.T.tocsr()
         if isinstance(inner, TorchRecommender):
             X_items = inner._check_predict_input(X_items)  # what its predict does first
             score_block = inner._score_block
         else:
             def score_block(block: sp.csr_matrix) -> torch.Tensor:
                 return torch.from_numpy(np.asarray(inner.predict(block), dtype=np.float32))
-        with torch.no_grad(), reused_row_buffer():
-            for items, block in iter_row_blocks(X_items, self.batch_size):
-                yield items, score_block(block)
+        users = slice(0, X.shape[0])
+        for items, block in iter_row_blocks(X_items, self.batch_size):
+            yield ScoreBlock(users, items, score_block(block).T, block, item_major=True)
 
-    def predict(self, X) -> np.ndarray:
-        """Predict every user's score of every item.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_users, n_items)
-            Observed interactions of the users seen in fit, in the same rows.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_users, n_items), dtype float32
-        """
-        X_items = self._check_users(X)
-        out = np.empty((X_items.shape[1], X_items.shape[0]), dtype=np.float32)
-        for items, scores in self._item_score_blocks(X_items):
-            out[:, items] = scores.cpu().numpy().T
-        return out
-
-    def recommend(
-        self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False
-    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """Return the ``k`` best items of every user, best first.
-
-        Item blocks are scored one at a time and merged into a running top-k
-        per user: memory is ``n_users × (k + batch_size)`` scores.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_users, n_items)
-            Observed interactions of the users seen in fit, in the same rows.
-        k : int, default=10
-            Length of each list, ``1 <= k <= n_items``.
-        exclude_seen : bool, default=True
-            Leave out the items each user has already interacted with (a user
-            with fewer than ``k`` unseen items ends the list with seen ones).
-        return_scores : bool, default=False
-            Also return the score of each recommended item.
-
-        Returns
-        -------
-        items : ndarray of shape (n_users, k), dtype int64
-        scores : ndarray of shape (n_users, k), dtype float32
-            Only with ``return_scores`` (``-inf`` for seen items filling a short list).
-        """
-        exclude_seen = check_bool(exclude_seen, "exclude_seen")
-        return_scores = check_bool(return_scores, "return_scores")
-        X_items = self._check_users(X)
-        k = check_k(k, self.n_features_in_)
-        # item-major (items x users), as the inner model returns them: no transposed copies;
-        # only the k kept items' ids are stored, a candidate's id is derived from its position.
-        # On the inner model's device: a CUDA model's scores never travel to the host.
-        top_scores = top_items = None
-        for items, block in self._item_score_blocks(X_items):
-            if exclude_seen:
-                mask_seen_(block, X_items[items])
-            n_kept = 0 if top_scores is None else top_scores.shape[0]
-            candidates = torch.cat([top_scores, block]) if n_kept else block
-            best = torch.topk(candidates, min(k, candidates.shape[0]), dim=0)
-            from_block = best.indices - n_kept + items.start
-            if n_kept:
-                kept = top_items.gather(0, best.indices.clamp(max=n_kept - 1))
-                from_block = torch.where(best.indices < n_kept, kept, from_block)
-            top_scores, top_items = best.values, from_block
-        items_out = top_items.T.contiguous().cpu().numpy()
-        return (items_out, top_scores.T.contiguous().cpu().numpy()) if return_scores else items_out
-
-    def score(self, X, y=None) -> float:
-        """The inner estimator's default metric, computed per user (see ``RecommenderMixin.score``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_users, n_items)
-            Observed interactions the model predicts from.
-        y : {array-like, sparse matrix} of shape (n_users, n_items), default=None
-            Held-out entries to score (entry hold-out protocol); without it a
-            seeded 20% of each user's entries is hidden and scored.
-
-        Returns
-        -------
-        score : float
-        """
+    def _default_scorer(self):
+        """The inner estimator's default metric, computed per user."""
         from ..metrics import get_scorer
 
-        self._check_users(X)
         default = getattr(self.estimator_, "_default_scorer", None)
-        scorer = default() if default is not None else get_scorer("neg_rmse")
-        return scorer(self, X, y)
+        return default() if default is not None else get_scorer("neg_rmse")
 
     # Hooks of sklearn_recae.metrics' scorers: a user's scores need every user's column.
     def _iter_entry_predictions(
         self, X, y: sp.csr_matrix, batch_size: int
     ) -> Iterator[tuple[sp.csr_matrix, np.ndarray]]:
         """Yield ``(held-out block, predictions)`` covering ``y``'s entries, by item blocks."""
-        X_items, y_items = self._check_users(X), y.T.tocsr()
+        X_items, y_items = self._check_predict_input(X).T.tocsr(), y.T.tocsr()
         with_entries = np.flatnonzero(np.diff(y_items.indptr))
         for start in range(0, with_entries.size, batch_size):
             items = with_entries[start : start + batch_size]
@@ -270,9 +186,3 @@ class ItemBased(MetaEstimatorMixin, BaseEstimator):
         for start in range(0, rows.size, batch_size):
             batch = rows[start : start + batch_size]
             yield batch, recommended[batch]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.required = False
-        return tags

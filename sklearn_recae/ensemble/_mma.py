@@ -382,9 +382,3 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
             else:
                 total.add_(scores.to(total.device), alpha=float(weight))
         return total
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.required = False
-        return tags

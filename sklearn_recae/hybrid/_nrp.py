@@ -21,13 +21,14 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .._skorch import csr_to_torch
+from .._blocks import iter_row_blocks
+from .._skorch import NRPNet, collate_entries, csr_to_torch, entry_values
+from .._torch_base import ExplicitRatingMixin, TorchRecommender
 from ..autoencoder import AutoRec
-from ..base import ExplicitRatingMixin, TorchRecommender, atomic_fit, check_bool, mask_seen_
+from ..base import ScoreBlock, atomic_fit
 from ..nn.nrp import NRPModule
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils.validation import check_held_out, check_interactions, check_k
-from ._entries import NRPNet, collate_entries, entry_values
+from ..utils.validation import check_held_out, check_interactions
 from ._side import RowsWithUserFeatures, check_side, check_sources
 
 __all__ = ["NRP"]
@@ -460,18 +461,15 @@ default=None
             scores[rows, block.indices] = self._rate_pairs(block, side, rows, block.indices)
         return scores
 
-    def _checked_rows(self, X, user_features):
-        X = self._check_predict_input(X)
-        return X, self._check_user_features(user_features, X.shape[0])
+    def _check_context(self, X: sp.csr_matrix, user_features=None) -> dict:
+        return {"features": self._check_user_features(user_features, X.shape[0])}
 
-    def _iter_scores(self, X: sp.csr_matrix, features):
-        step = self._batch_rows()
-        with torch.no_grad():
-            for start in range(0, X.shape[0], step):
-                rows = np.arange(start, min(start + step, X.shape[0]))
-                block = X[rows]
-                side = self._dense(features, rows, self.net_.device)
-                yield rows, block, self._score_block(block, side)
+    def _iter_scores(self, X: sp.csr_matrix, features=None):
+        """Row blocks scored with their rows' side information (``features``, checked)."""
+        items = slice(0, self.n_features_in_)
+        for rows, block in iter_row_blocks(X, self._batch_rows()):
+            side = self._dense(features, np.arange(rows.start, rows.stop), self.net_.device)
+            yield ScoreBlock(rows, items, self._score_block(block, side), block)
 
     def predict(self, X, *, user_features=None) -> np.ndarray:
         """Predict every item's rating for each row of ``X``.
@@ -489,11 +487,7 @@ default=None
         ratings : ndarray of shape (n_rows, n_items), dtype float32
             An observed entry is predicted without its own rating.
         """
-        X, features = self._checked_rows(X, user_features)
-        out = np.empty(X.shape, dtype=np.float32)
-        for rows, _, scores in self._iter_scores(X, features):
-            out[rows] = scores.cpu().numpy()
-        return out
+        return self._predict(X, {"user_features": user_features})
 
     def recommend(self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False,
                   *, user_features=None):
@@ -501,12 +495,11 @@ default=None
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_rows, n_items)
-        k : int, default=10
-        exclude_seen : bool, default=True
-        return_scores : bool, default=False
+        X, k, exclude_seen, return_scores
+            As for :meth:`RecommenderMixin.recommend <sklearn_recae.base.RecommenderMixin.recommend>`.
         user_features : {array-like, sparse matrix} of shape (n_rows, n_user_features), \
 default=None
+            Side information of the rows (required when fitted with it).
 
         Returns
         -------
@@ -514,19 +507,8 @@ default=None
         scores : ndarray of shape (n_rows, k), dtype float32
             Only with ``return_scores``.
         """
-        exclude_seen = check_bool(exclude_seen, "exclude_seen")
-        return_scores = check_bool(return_scores, "return_scores")
-        X, features = self._checked_rows(X, user_features)
-        k = check_k(k, self.n_features_in_)
-        items, top_scores = [], []
-        for _, block, scores in self._iter_scores(X, features):
-            if exclude_seen:
-                mask_seen_(scores, block)
-            top = torch.topk(scores, k, dim=1)
-            items.append(top.indices.cpu().numpy())
-            top_scores.append(top.values.cpu().numpy())
-        items = np.concatenate(items).astype(np.int64)
-        return (items, np.concatenate(top_scores)) if return_scores else items
+        return self._recommend(X, k, exclude_seen, return_scores,
+                               {"user_features": user_features})
 
     def score(self, X, y=None, *, user_features=None) -> float:
         """Negative RMSE of the entries of ``y`` (hold-out) or of hidden entries of ``X`` (fold-in).
@@ -549,8 +531,8 @@ default=None
             X = self._check_predict_input(X)
             scored = self._scored_users(X)
         else:
-            X, features = self._checked_rows(X, user_features)
-            scored = RowsWithUserFeatures(self, features)
+            X = self._check_predict_input(X)
+            scored = RowsWithUserFeatures(self, self._check_user_features(user_features, X.shape[0]))
         return self._default_scorer()(scored, X, y)
 
     # Hooks of sklearn_recae.metrics' scorers, called on the estimator itself (no

@@ -250,9 +250,3 @@ class EASE(RecommenderMixin, BaseEstimator):
 
     def _default_scorer(self):
         return ndcg_at_100
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.required = False
-        return tags

@@ -15,9 +15,9 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 
-from ..base import RecommenderMixin, atomic_fit, check_bool, iter_row_blocks, ndcg_at_100
+from ..base import RecommenderMixin, atomic_fit, ndcg_at_100
 from ..utils._sklearn import Interval, _fit_context
-from ..utils.validation import check_held_out, check_interactions, check_k
+from ..utils.validation import check_held_out, check_interactions
 
 __all__ = ["PopularityRecommender"]
 
@@ -118,57 +118,16 @@ class PopularityRecommender(RecommenderMixin, BaseEstimator):
     def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
         return torch.from_numpy(self._scores).repeat(block.shape[0], 1)
 
-    def recommend(
-        self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False
-    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """Return the ``k`` most popular items of each row, best first.
+    def _select_top(self, scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``k`` best of each row by (unseen first, count, lower index): a stable sort.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_rows, n_items)
-            Observed interactions of the rows to recommend for.
-        k : int, default=10
-            Length of each list, ``1 <= k <= n_items``.
-        exclude_seen : bool, default=True
-            Leave out the items each row has already interacted with. A row with
-            fewer than ``k`` unseen items ends its list with seen items (score
-            ``-inf``), in popularity order.
-        return_scores : bool, default=False
-            Also return the score (training count) of each recommended item.
-
-        Returns
-        -------
-        items : ndarray of shape (n_rows, k), dtype int64
-            Item indices by decreasing count, ties by increasing index.
-        scores : ndarray of shape (n_rows, k), dtype float32
-            Only with ``return_scores``: the count of each item of ``items``
-            (``-inf`` for seen items that fill a short list).
+        Seen items (``-inf``) that fill a short list keep the popularity order.
         """
-        exclude_seen = check_bool(exclude_seen, "exclude_seen")
-        return_scores = check_bool(return_scores, "return_scores")
-        X = self._check_predict_input(X)
-        k = check_k(k, self.n_features_in_)
-        items = np.empty((X.shape[0], k), dtype=np.int64)
-        scores = np.empty((X.shape[0], k), dtype=np.float32)
-        for rows, block in iter_row_blocks(X, self._batch_rows()):
-            if exclude_seen:
-                seen = block.toarray().astype(bool)[:, self.ranking_]
-                # a stable sort of "seen" keeps the popularity order within unseen and seen items
-                ranks = np.argsort(seen, axis=1, kind="stable")[:, :k]
-                items[rows] = self.ranking_[ranks]
-                scores[rows] = np.where(
-                    np.take_along_axis(seen, ranks, axis=1), -np.inf, self._scores[items[rows]]
-                )
-            else:
-                items[rows] = self.ranking_[:k]
-                scores[rows] = self._scores[self.ranking_[:k]]
-        return (items, scores) if return_scores else items
+        counts = torch.from_numpy(self._scores).to(scores.device)
+        offset = float(counts.max()) + 1 if counts.numel() else 1.0
+        key = torch.where(torch.isneginf(scores), counts - offset, scores)
+        order = torch.sort(key, dim=1, descending=True, stable=True).indices[:, :k]
+        return scores.gather(1, order), order
 
     def _default_scorer(self):
         return ndcg_at_100
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.required = False
-        return tags

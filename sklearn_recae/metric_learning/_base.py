@@ -1,13 +1,14 @@
 """What the metric-embedding recommenders share: the skorch net, fit, fold-in, scoring.
 
-:class:`MetricLearningNet` trains a :class:`~sklearn_recae.nn.metric.MetricEmbeddingModule`
-through the package's one skorch loop: its training set is a
+The skorch glue's :class:`~sklearn_recae._skorch.net.MetricLearningNet`
+trains a :class:`~sklearn_recae.nn.metric.MetricEmbeddingModule` through the
+package's one skorch loop: its training set is a
 :class:`~sklearn_recae.metric_learning._sampling.TripletSampler` over the
 training part of the split (batches of positive pairs with freshly sampled
-candidates), its validation set the ``(x, users)`` row batches of
-:class:`~sklearn_recae.autoencoder._cdae.CDAENet` (each fitted user ranks the
-items by its learned distance; NDCG@k of the held-out entries is recorded
-and early stopping watches it). After every optimizer step the module
+candidates, built by :func:`triplet_dataset`), its validation set the
+``(x, users)`` row batches of :class:`~sklearn_recae._skorch.net.UserRowsNet`
+(each fitted user ranks the items by its learned distance; NDCG@k of the
+held-out entries is recorded and early stopping watches it). After every optimizer step the module
 projects the embeddings into the unit ball and the margins into ``(0, 1]``.
 
 :class:`MetricEmbeddingRecommender` is the estimator base of
@@ -18,30 +19,28 @@ terms it uses (``_loss_params``, ``_module_params``, ``_latent``).
 
 from __future__ import annotations
 
+import functools
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-from skorch.utils import to_tensor
 
-from .._skorch import (
-    OPTIMIZERS,
-)
-from ..autoencoder._cdae import CDAENet, collate_user_csr
-from ..base import (
-    CodeTransformerMixin,
-    ImplicitFeedbackMixin,
-    TorchRecommender,
-    atomic_fit,
-    iter_row_blocks,
-)
+from .._blocks import iter_row_blocks
+from .._skorch import OPTIMIZERS, MetricLearningNet, collate_user_csr
+from .._torch_base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender
+from ..base import atomic_fit
 from ..nn.metric import MetricEmbeddingModule, rank_weighted_hinge
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils.validation import check_held_out, check_interactions
-from ._sampling import StoredEntries, TripletSampler, collate_triplets, jaccard_similar_pairs
+from ._sampling import (
+    StoredEntries,
+    TripletSampler,
+    collate_triplets,
+    jaccard_similar_pairs,
+)
 
-__all__ = ["MetricEmbeddingRecommender", "MetricLearningNet", "row_fingerprints"]
+__all__ = ["MetricEmbeddingRecommender", "row_fingerprints", "triplet_dataset"]
 
 
 class _HeldOutDistance(torch.nn.Module):
@@ -56,58 +55,22 @@ class _HeldOutDistance(torch.nn.Module):
         return -(y_pred * held_out).sum() / held_out.sum().clamp(min=1)
 
 
-class MetricLearningNet(CDAENet):
-    """The skorch net of the metric-embedding recommenders (see the module docstring).
+def triplet_dataset(X_fit: sp.csr_matrix, *, sampler_params: dict,
+                    similarity_threshold: float | None) -> TripletSampler:
+    """The training dataset of :class:`~sklearn_recae._skorch.net.MetricLearningNet`.
 
-    Parameters
-    ----------
-    module, criterion, **kwargs
-        As for :class:`~sklearn_recae.autoencoder._cdae.CDAENet`.
-    loss_params : dict
-        Keyword arguments of :meth:`~sklearn_recae.nn.metric.MetricEmbeddingModule.loss`.
-    sampler_params : dict
-        Keyword arguments of :class:`~sklearn_recae.metric_learning._sampling.TripletSampler`
-        besides the matrix and the similar pairs.
-    similarity_threshold : float or None
-        With a value, the latent loss's Jaccard-similar user and item pairs
-        (:func:`~sklearn_recae.metric_learning._sampling.jaccard_similar_pairs`)
-        are found at this threshold from the training part of the split (the
-        validation entries never make two users similar); None: no latent pairs.
+    A :class:`~sklearn_recae.metric_learning._sampling.TripletSampler` over the
+    training part ``X_fit`` of the split with ``sampler_params``; with a
+    ``similarity_threshold``, the latent loss's Jaccard-similar user and item
+    pairs (:func:`~sklearn_recae.metric_learning._sampling.jaccard_similar_pairs`)
+    are found at that threshold from ``X_fit`` (the validation entries never
+    make two users similar); None: no latent pairs.
     """
-
-    def __init__(self, module, *args, loss_params=None, sampler_params=None,
-                 similarity_threshold=None, **kwargs) -> None:
-        super().__init__(module, *args, **kwargs)
-        self.loss_params = loss_params
-        self.sampler_params = sampler_params
-        self.similarity_threshold = similarity_threshold
-
-    def get_split_datasets(self, X, y=None, **fit_params):
-        train, valid = super().get_split_datasets(X, y, **fit_params)
-        params = dict(self.sampler_params or {})
-        if self.similarity_threshold is not None:
-            fit_part = train.X
-            params["similar_users"] = jaccard_similar_pairs(fit_part, self.similarity_threshold)
-            params["similar_items"] = jaccard_similar_pairs(fit_part.T.tocsr(),
-                                                            self.similarity_threshold)
-        return TripletSampler(train.X, **params), valid
-
-    def infer(self, x, **fit_params):
-        """Scores of the fitted users of a validation batch ``(x, users)`` (``x`` is not read)."""
-        users = to_tensor(self._split_input(x)[1], device=self.device)
-        return self.module_(users, **fit_params)
-
-    def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
-        triplets = to_tensor(batch[0], device=self.device)
-        loss = self.module_.loss(triplets, **(self.loss_params or {}))
-        loss.backward()
-        return {"loss": loss, "y_pred": None}
-
-    def train_step(self, batch, **fit_params):
-        step = super().train_step(batch, **fit_params)
-        self.module_.project_()
-        return step
+    params = dict(sampler_params)
+    if similarity_threshold is not None:
+        params["similar_users"] = jaccard_similar_pairs(X_fit, similarity_threshold)
+        params["similar_items"] = jaccard_similar_pairs(X_fit.T.tocsr(), similarity_threshold)
+    return TripletSampler(X_fit, **params)
 
 
 def _splitmix64(values: np.ndarray) -> np.ndarray:
@@ -242,8 +205,9 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
             **{f"module__{k}": v for k, v in self._module_params().items()},
             criterion=_HeldOutDistance,
             loss_params=self._loss_params(),
-            sampler_params=self._sampler_params(),
-            similarity_threshold=self.similarity_threshold if self._latent else None,
+            train_dataset=functools.partial(
+                triplet_dataset, sampler_params=self._sampler_params(),
+                similarity_threshold=self.similarity_threshold if self._latent else None),
             **self._loop_params(device, train_split=train_split, max_epochs=max_epochs,
                                 collate_fn=collate_triplets, valid_collate_fn=collate_user_csr),
             **self._ranking_validation(train_split),

@@ -25,9 +25,16 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.neighbors import NearestNeighbors
 
-from ..base import RecommenderMixin, atomic_fit, check_bool, iter_row_blocks, ndcg_at_100
-from ..utils._sklearn import Interval, StrOptions, _fit_context, check_is_fitted, validate_data
-from ..utils.validation import as_interactions, check_interactions, check_k
+from .._blocks import iter_row_blocks
+from ..base import RecommenderMixin, atomic_fit, ndcg_at_100
+from ..utils._sklearn import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    check_is_fitted,
+    validate_data,
+)
+from ..utils.validation import as_interactions, check_bool, check_interactions
 
 __all__ = ["KNeighborsRecommender"]
 
@@ -350,25 +357,9 @@ class KNeighborsRecommender(RecommenderMixin, BaseEstimator):
         scores = (self._weights_block(block) @ self.interactions_).toarray()
         return torch.from_numpy(np.asarray(scores, dtype=np.float32))
 
-    def predict(self, X) -> np.ndarray:
-        """Score every item for each row from its neighbours' interactions.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_rows, n_features_in_)
-            Representation of the rows (their interactions when fitted
-            without ``interactions``); rows may be unseen in ``fit``.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_rows, n_items_), dtype float32
-            ``Σ_v w(u, v) · interactions_[v]`` over the neighbours ``v`` of each row.
-        """
-        X = self._check_predict_input(X)
-        out = np.empty((X.shape[0], self.n_items_), dtype=np.float32)
-        for rows, block in iter_row_blocks(X, self._batch_rows()):
-            out[rows] = self._score_block(block).numpy()
-        return out
+    @property
+    def _n_items_out(self) -> int:
+        return self.n_items_
 
     def recommend(
         self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False
@@ -407,18 +398,7 @@ class KNeighborsRecommender(RecommenderMixin, BaseEstimator):
         check_is_fitted(self)
         if exclude_seen and not self.input_is_interactions_:
             raise ValueError(self._no_seen_items_message("recommend(..., exclude_seen=True)"))
-        if self.input_is_interactions_:
-            return super().recommend(X, k=k, exclude_seen=exclude_seen,
-                                     return_scores=return_scores)
-        return_scores = check_bool(return_scores, "return_scores")
-        X = self._check_predict_input(X)
-        k = check_k(k, self.n_items_)
-        items = np.empty((X.shape[0], k), dtype=np.int64)
-        scores = np.empty((X.shape[0], k), dtype=np.float32)
-        for rows, block in iter_row_blocks(X, self._batch_rows()):
-            top = torch.topk(self._score_block(block), k, dim=1)
-            items[rows], scores[rows] = top.indices.numpy(), top.values.numpy()
-        return (items, scores) if return_scores else items
+        return super().recommend(X, k=k, exclude_seen=exclude_seen, return_scores=return_scores)
 
     def score(self, X, y=None) -> float:
         """NDCG@100 (all items ranked, each row's own excluded), under either protocol.
@@ -453,9 +433,3 @@ class KNeighborsRecommender(RecommenderMixin, BaseEstimator):
 
     def _default_scorer(self):
         return ndcg_at_100
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.required = False
-        return tags

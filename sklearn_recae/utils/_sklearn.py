@@ -7,8 +7,13 @@ means a scikit-learn upgrade that moves these names touches one file.
 """
 
 from sklearn.base import _fit_context
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils.metaestimators import _BaseComposition as BaseComposition
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = [

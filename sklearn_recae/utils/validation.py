@@ -12,6 +12,7 @@ from ._sklearn import validate_data
 
 __all__ = [
     "as_interactions",
+    "check_bool",
     "check_held_out",
     "check_interactions",
     "check_k",
@@ -129,6 +130,13 @@ def check_interactions(estimator, X, *, reset: bool, dtype=np.float32) -> sp.csr
             stacklevel=3,
         )
     return X
+
+
+def check_bool(value, name: str) -> bool:
+    """Return ``value`` if it is a bool (numpy's too), else raise ``TypeError`` naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return bool(value)
 
 
 def check_k(k, n_items: int) -> int:

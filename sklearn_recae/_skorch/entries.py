@@ -10,10 +10,10 @@ the item's rating column, so a training sample is an entry. The package's
   once (sparse blocks), with each entry's positions among them;
 - :func:`collate_entries` turns them into an :class:`EntryBatch` of sparse
   tensors, which :meth:`EntryBatch.to` moves to the device and densifies there;
-- :class:`NRPNet` is the :class:`~sklearn_recae._skorch.RecommenderNet` that
-  turns skorch's row datasets (the package's entry-level validation splits)
-  into entry datasets and adds the reconstruction loss of the autoencoder
-  structure. No epoch builds a dense users × items matrix.
+- :class:`~sklearn_recae._skorch.net.NRPNet` turns skorch's row datasets
+  (the package's entry-level validation splits) into entry datasets and adds
+  the reconstruction loss of the autoencoder structure. No epoch builds a
+  dense users × items matrix.
 """
 
 from __future__ import annotations
@@ -23,12 +23,10 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 import torch
-from skorch import NeuralNet
-from skorch.utils import to_tensor
 
-from .._skorch import CSRRows, RecommenderNet, csr_to_torch
+from .data import CSRRows, csr_to_torch
 
-__all__ = ["EntryBatch", "EntryDataset", "NRPNet", "collate_entries", "entry_values"]
+__all__ = ["EntryBatch", "EntryDataset", "collate_entries", "entry_values"]
 
 
 def entry_values(X: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -138,62 +136,3 @@ def collate_entries(batch) -> tuple[EntryBatch, torch.Tensor]:
     fields.update({name: torch.from_numpy(np.ascontiguousarray(value))
                    for name, value in arrays.items()})
     return EntryBatch(**fields), torch.from_numpy(targets)
-
-
-class NRPNet(RecommenderNet):
-    """:class:`~sklearn_recae._skorch.RecommenderNet` over entry batches.
-
-    Parameters
-    ----------
-    module, criterion, **kwargs
-        As for :class:`~sklearn_recae._skorch.RecommenderNet` (``penalty`` is
-        scaled by the entries of a batch over the training entries).
-    user_side, item_side : scipy.sparse.csr_matrix or None
-        Side information aligned to the users (rows) and items (columns).
-    reconstruction_weight : float, default=1.0
-        Weight of the module's reconstruction loss (``structure="autoencoder"``)
-        against the mean squared rating error.
-    """
-
-    def __init__(self, module, *args, user_side=None, item_side=None,
-                 reconstruction_weight: float = 1.0, **kwargs) -> None:
-        super().__init__(module, *args, **kwargs)
-        self.user_side = user_side
-        self.item_side = item_side
-        self.reconstruction_weight = reconstruction_weight
-
-    def get_split_datasets(self, X, y=None, **fit_params):
-        train, valid = NeuralNet.get_split_datasets(self, X, y, **fit_params)
-        X_items = train.X.T.tocsr()
-        train = EntryDataset.from_rows(train, self.user_side, self.item_side, X_items)
-        if valid is not None:
-            same_input = valid.X is train.X
-            valid = EntryDataset.from_rows(valid, self.user_side, self.item_side,
-                                           X_items if same_input else None)
-        self.n_train_rows_ = len(train)
-        return train, valid
-
-    def infer(self, x, **fit_params):
-        return self.module_(x.to(self.device), **fit_params)
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        y_true = to_tensor(y_true, device=self.device)
-        reconstruction = None
-        if isinstance(y_pred, tuple):
-            y_pred, reconstruction = y_pred
-        loss = self.criterion_(y_pred, y_true)
-        if reconstruction is not None:
-            loss = loss + self.reconstruction_weight * reconstruction
-        if training and self.penalty is not None:
-            loss = loss + self.penalty(self.module_) * (len(y_pred) / self.n_train_rows_)
-        return loss
-
-    def validation_step(self, batch, **fit_params):
-        step = NeuralNet.validation_step(self, batch, **fit_params)
-        if self.error_sums is not None:
-            y_true = to_tensor(batch[1], device=self.device)
-            with torch.no_grad():
-                sums = self.error_sums(step["y_pred"], y_true, None)
-            for name, value in sums.items():
-                self.history.record_batch(name, float(value))
-        return step
