@@ -116,3 +116,27 @@ def test_item_based_mma(split):
     assert set(i_mma.estimator_.named_weights_) == {"l1_l1", "l1_l2", "l2_l1", "l2_l2"}
     assert i_mma.predict(X_train).shape == X_train.shape
     assert np.isfinite(get_scorer("neg_rmse")(i_mma, X_train, X_test))
+
+
+def test_fit_sets_the_inner_models_training_record(split):
+    X_train, _ = split
+    model = ItemBased(AutoRec(**{**INNER, "max_epochs": 3})).fit(X_train)
+    inner = model.estimator_
+    assert model.interrupted_ is False
+    assert model.n_epochs_ == inner.n_epochs_ and model.best_epoch_ == inner.best_epoch_
+    np.testing.assert_array_equal(model.validation_scores_, inner.validation_scores_)
+    assert len(model.history_) == len(inner.history_)
+
+
+def test_a_pipeline_ending_in_knn_gets_the_item_interactions(split):
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_recae.neighbors import KNeighborsRecommender
+
+    X_train, _ = split
+    model = ItemBased(make_pipeline(TruncatedSVD(4, random_state=0), KNeighborsRecommender(5)))
+    model.fit(X_train)
+    assert model.estimator_[-1].interactions_.shape == X_train.T.shape
+    assert model.predict(X_train).shape == X_train.shape  # items x users, not embedding columns
+    assert model.recommend(X_train, k=3).shape == (X_train.shape[0], 3)

@@ -96,7 +96,7 @@ def test_callable_weights():
         np.testing.assert_allclose(W[u, indices[u]].toarray().ravel(), np.exp(-distances[u]),
                                    rtol=1e-5)
     bad = KNeighborsRecommender(4, weights=lambda d: d[:, :1]).fit(X)
-    with pytest.raises(ValueError, match="must return finite weights"):
+    with pytest.raises(ValueError, match="must return weights of the distances. shape"):
         bad.predict(X[:2])
 
 
@@ -245,3 +245,32 @@ def test_failed_fit_keeps_the_previous_model():
         warnings.simplefilter("ignore")
         model.fit(np.ones((40, 3)), interactions=X[:10])
     np.testing.assert_array_equal(model.predict(X), expected)
+
+
+def test_callable_weights_returning_nan_name_the_values_not_the_shape():
+    X = _interactions()
+    model = KNeighborsRecommender(4, weights=lambda d: np.full_like(d, np.nan)).fit(X)
+    with pytest.raises(ValueError, match="non-finite weight") as error:
+        model.predict(X[:3])
+    assert "distances' shape" not in str(error.value)
+
+
+def test_pipeline_without_interactions_warns_that_x_looks_like_an_embedding():
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.pipeline import make_pipeline
+
+    X = _interactions()
+    pipe = make_pipeline(TruncatedSVD(5, random_state=0), KNeighborsRecommender(3))
+    with pytest.warns(UserWarning, match="looks like an embedding"):
+        pipe.fit(X)
+    with warnings.catch_warnings():  # with its interactions: no warning, items are X's columns
+        warnings.simplefilter("error")
+        pipe.fit(X, kneighborsrecommender__interactions=X)
+    assert pipe.predict(X).shape == X.shape
+
+
+def test_interaction_matrices_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        KNeighborsRecommender(3).fit(_interactions())  # sparse
+        KNeighborsRecommender(3).fit(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 1.0]]))  # dense ratings

@@ -15,6 +15,7 @@ a few ``n_users × (k + batch_size)`` floats, never the dense users × items mat
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from numbers import Integral
 
@@ -22,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.pipeline import Pipeline
 
 from .._blocks import iter_row_blocks
 from .._torch_base import TorchRecommender
@@ -30,6 +32,36 @@ from ..utils._sklearn import HasMethods, Interval, _fit_context, check_is_fitted
 from ..utils.validation import check_held_out, check_interactions
 
 __all__ = ["ItemBased"]
+
+#: Fitted attributes of the inner model that describe its training, copied after fit.
+_TRAINING_RECORD = ("interrupted_", "best_epoch_", "n_epochs_", "validation_scores_")
+
+
+def _interactions_route(estimator, X_items: sp.csr_matrix) -> dict:
+    """The fit parameters that give a Pipeline's final step the item × user interactions.
+
+    A Pipeline ending in a step whose ``fit`` takes ``interactions`` (e.g.
+    :class:`~sklearn_recae.neighbors.KNeighborsRecommender` over embeddings)
+    needs the interactions its earlier steps turn into a representation:
+    ``ItemBased`` passes them, as the transposed ``X`` it fits on. Another
+    meta-estimator whose inner steps take ``interactions`` cannot be reached
+    and is refused rather than fitted on the wrong matrix.
+    """
+    if isinstance(estimator, Pipeline):
+        name, last = estimator.steps[-1]
+        if last != "passthrough" and "interactions" in inspect.signature(last.fit).parameters:
+            return {f"{name}__interactions": X_items}
+        return {}
+    nested = [value for key, value in estimator.get_params(deep=True).items()
+              if "__" in key and hasattr(value, "fit")
+              and "interactions" in inspect.signature(value.fit).parameters]
+    if nested:
+        raise ValueError(
+            f"ItemBased cannot pass the interactions to the {type(nested[0]).__name__} inside "
+            f"{type(estimator).__name__}: wrap it in a Pipeline whose last step it is, "
+            "or fit it on interactions directly."
+        )
+    return {}
 
 
 class ItemBased(RecommenderMixin, MetaEstimatorMixin, BaseEstimator):
@@ -71,6 +103,10 @@ class ItemBased(RecommenderMixin, MetaEstimatorMixin, BaseEstimator):
         Number of users (rows of ``X``) seen in fit.
     n_features_in_ : int
         Number of items (columns of ``X``) seen in fit.
+    interrupted_, best_epoch_, n_epochs_, validation_scores_, history_
+        The inner estimator's (each where it has it): whether Ctrl-C stopped
+        its fit, the epoch kept, the epochs run, the validation score per
+        epoch and its training history.
 
     See Also
     --------
@@ -117,12 +153,28 @@ class ItemBased(RecommenderMixin, MetaEstimatorMixin, BaseEstimator):
         self : ItemBased
         """
         X = check_interactions(self, X, reset=True)
-        fit_params = {}
+        X_items = X.T.tocsr()
+        fit_params = _interactions_route(self.estimator, X_items)
         if X_valid is not None:
             fit_params["X_valid"] = check_held_out(X_valid, X).T.tocsr()
-        self.estimator_ = clone(self.estimator).fit(X.T.tocsr(), **fit_params)
+        self.estimator_ = clone(self.estimator).fit(X_items, **fit_params)
         self.n_users_ = X.shape[0]
+        for name in _TRAINING_RECORD:  # the inner model's record of its training, if any
+            if hasattr(self.estimator_, name):
+                setattr(self, name, getattr(self.estimator_, name))
         return self
+
+    @property
+    def history_(self):
+        """The inner estimator's training history (skorch's, or MMA's per-epoch records)."""
+        check_is_fitted(self)
+        try:
+            return self.estimator_.history_
+        except AttributeError:
+            raise AttributeError(
+                f"{type(self.estimator_).__name__} keeps no training history, so this "
+                "ItemBased has none."
+            ) from None
 
     def _check_predict_input(self, X) -> sp.csr_matrix:
         """Validate ``X``: the users × items matrix of the users seen in fit, in order."""

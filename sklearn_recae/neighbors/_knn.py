@@ -58,6 +58,30 @@ def _representation_rows_equal(a, b) -> np.ndarray:
     return np.all(a == b, axis=1)
 
 
+def _warn_if_not_interactions(X) -> None:
+    """Warn when ``X``, read as interactions, looks like an embedding instead.
+
+    A dense array with no zero entry and fractional values is what a
+    transformer outputs, not a users × items matrix (in which most items are
+    unobserved): in a Pipeline this is a final step fitted without its
+    ``interactions``, which would recommend embedding dimensions as items.
+    """
+    if sp.issparse(X) or not hasattr(X, "shape") or len(np.shape(X)) != 2:
+        return
+    values = np.asarray(X)
+    if values.size < 2 or not np.issubdtype(values.dtype, np.number):
+        return
+    if np.all(values != 0) and np.any(values != np.round(values)):
+        warnings.warn(
+            f"X of shape {values.shape} has no zero entry and fractional values: it looks "
+            "like an embedding, not interactions, yet no interactions were given, so its "
+            f"{values.shape[1]} columns are taken as the items to recommend. In a Pipeline, "
+            "pass the pipeline's input: pipe.fit(X, kneighborsrecommender__interactions=X).",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 class KNeighborsRecommender(RecommenderMixin, BaseEstimator):
     """User-based collaborative filtering: score items by the interactions of the nearest rows.
 
@@ -241,6 +265,7 @@ class KNeighborsRecommender(RecommenderMixin, BaseEstimator):
             stored entry, besides the input errors of every estimator.
         """
         if interactions is None:
+            _warn_if_not_interactions(X)
             X = check_interactions(self, X, reset=True)
             R = X
         else:
@@ -340,10 +365,16 @@ class KNeighborsRecommender(RecommenderMixin, BaseEstimator):
     def _neighbor_weights(self, distances: np.ndarray) -> np.ndarray:
         if callable(self.weights):
             weights = np.asarray(self.weights(distances), dtype=np.float64)
-            if weights.shape != distances.shape or not np.isfinite(weights).all():
+            if weights.shape != distances.shape:
                 raise ValueError(
-                    f"weights={self.weights!r} must return finite weights of the distances' "
-                    f"shape {distances.shape}, got shape {weights.shape}."
+                    f"weights={self.weights!r} must return weights of the distances' shape "
+                    f"{distances.shape}, got shape {weights.shape}."
+                )
+            if not np.isfinite(weights).all():
+                bad = weights[~np.isfinite(weights)]
+                raise ValueError(
+                    f"weights={self.weights!r} returned {bad.size} non-finite weight(s) "
+                    f"(e.g. {bad[0]}) for finite distances; weights must be finite numbers."
                 )
             return weights
         if self.weights == "uniform":
