@@ -36,7 +36,7 @@ from ..base import (
     atomic_fit,
     iter_row_blocks,
 )
-from ..nn.metric import MetricEmbeddingModule, rank_weighted_hinge
+from ..nn.metric import MetricEmbeddingModule, gather_rows, rank_weighted_hinge
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils.validation import check_held_out, check_interactions
 from ._sampling import StoredEntries, TripletSampler, collate_triplets, jaccard_similar_pairs
@@ -301,7 +301,7 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
                 valid = torch.as_tensor(~stored.contains(pair_rows[:, None], candidates),
                                         device=device)
                 candidates_t = torch.as_tensor(candidates, device=device)
-                e_a = points[rows_t]
+                e_a = gather_rows(points, rows_t)  # a reproducible gradient
                 pulled = module.distance(e_a, items_e[items_t], "user_item")
                 pushed = module.distance(e_a[:, None], items_e[candidates_t], "user_item")
                 loss = rank_weighted_hinge(margins, pulled, pushed, valid, n_items).sum()
