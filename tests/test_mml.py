@@ -322,6 +322,28 @@ def test_cml_huge_step_stays_bounded():
     assert np.linalg.norm(model.item_embeddings_, axis=1).max() <= 1 + 1e-5
 
 
+# -- input without a positive entry -----------------------------------------------------------
+@pytest.mark.parametrize("binarize", [True, False])
+@pytest.mark.parametrize("Estimator", [CML, MagneticMetricLearning])
+def test_fit_without_a_positive_entry_raises_and_changes_nothing(Estimator, binarize):
+    negative = _random_binary(seed=1)
+    negative.data[:] = -2.0  # negative feedback only: no (user, item) pair to pull together
+    params = dict(n_components=4, max_epochs=2, batch_size=16, fold_in_steps=2,
+                  binarize=binarize, random_state=0)
+    name = Estimator.__name__
+    match = f"{name} needs at least one positive entry in X: its {negative.nnz} stored"
+    fresh = Estimator(**params)
+    with pytest.raises(ValueError, match=match):
+        fresh.fit(negative)
+    assert not hasattr(fresh, "net_") and not hasattr(fresh, "user_embeddings_")
+    X = _random_binary()
+    fitted = Estimator(**params).fit(X)
+    expected = fitted.predict(X)
+    with pytest.raises(ValueError, match=match):
+        fitted.fit(negative)
+    np.testing.assert_array_equal(fitted.predict(X), expected)
+
+
 def test_gather_rows_has_the_values_of_indexing_and_a_reproducible_gradient():
     gen = torch.Generator().manual_seed(0)
     table = torch.randn(300, 32, generator=gen)

@@ -84,6 +84,12 @@ class MetricLearningNet(CDAENet):
 
     def get_split_datasets(self, X, y=None, **fit_params):
         train, valid = super().get_split_datasets(X, y, **fit_params)
+        if not (train.X.data > 0).any():  # every positive of X held out to validate on
+            raise ValueError(
+                "The training part of X's validation split has no positive entry: every "
+                "positive entry was held out to validate on, and the model learns from "
+                "positive (user, item) pairs only. Pass X_valid to fit, or more positive entries."
+            )
         params = dict(self.sampler_params or {})
         if self.similarity_threshold is not None:
             fit_part = train.X
@@ -136,6 +142,17 @@ def row_fingerprints(X: sp.csr_matrix) -> np.ndarray:
             sums[nonempty] = np.add.reduceat(entry_hashes, X.indptr[:-1][nonempty])
     with np.errstate(over="ignore"):
         return _splitmix64(sums + _splitmix64(lengths.astype(np.uint64)))
+
+
+def _check_has_positive(estimator, X: sp.csr_matrix) -> None:
+    """Raise a ValueError unless ``X`` has a positive entry: the training pairs are the positives."""
+    if (X.data > 0).any():
+        return
+    raise ValueError(
+        f"{type(estimator).__name__} needs at least one positive entry in X: its "
+        f"{X.nnz} stored entr{'y is' if X.nnz == 1 else 'ies are all'} negative "
+        "(negative feedback), and the model learns from positive (user, item) pairs only."
+    )
 
 
 _COMMON_CONSTRAINTS: dict = {
@@ -212,6 +229,7 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
         self
         """
         X = self._prepare(check_interactions(self, X, reset=True))
+        _check_has_positive(self, X)
         X_valid = None if X_valid is None else check_held_out(X_valid, X)
         self._fit_net(X, X_valid)
         module = self.net_.module_
