@@ -8,8 +8,9 @@ exclusion, fold-in, explicit stored zeros, errors and input immutability.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -129,6 +130,17 @@ def precision_of_withheld(recommended: np.ndarray, withheld: sp.csr_matrix) -> f
             hits += len(truth.intersection(items[:k]))
             total += k
     return hits / total
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads: int) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(n_threads)``, the previous count restored after."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def set_everywhere(model: BaseEstimator, **params) -> bool:

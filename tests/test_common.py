@@ -48,6 +48,7 @@ from .recommender_checks import (
     precision_of_withheld,
     recommend,
     score,
+    torch_threads,
 )
 
 # Small and fast: the sklearn checks fit on tiny dense arrays many times.
@@ -217,8 +218,10 @@ RECOMMENDERS = [
     pytest.param(Recommender(lambda: EASE(l2=10.0), explicit=False), id="EASE"),
     pytest.param(
         Recommender(
+            # batches of 512 x 10 candidates x 8 components: the parallel backward of the
+            # candidates' gathers (test_seed_reproducible_with_two_threads)
             lambda: MagneticMetricLearning(n_components=8, margin=0.5, adaptive_margin=False,
-                                           triplet_form="split", max_epochs=40, batch_size=64,
+                                           triplet_form="split", max_epochs=40, batch_size=512,
                                            lr=0.1, early_stopping=False, random_state=0),
             explicit=False,
         ),
@@ -226,7 +229,9 @@ RECOMMENDERS = [
     ),
     pytest.param(
         Recommender(
-            lambda: CML(n_components=4, n_candidates=3, max_epochs=20, batch_size=64,
+            # batches of 256 x 10 candidates x 16 components: the parallel backward of the
+            # candidates' gathers (test_seed_reproducible_with_two_threads)
+            lambda: CML(n_components=16, n_candidates=10, max_epochs=20, batch_size=256,
                         early_stopping=False, random_state=0),
             explicit=False,
             bounded=True,
@@ -419,6 +424,21 @@ def test_clone_pickle_and_seed_reproducible(fitted, recommender):
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X), expected)
     np.testing.assert_array_equal(spec.fit(clone(model), X).predict(X), expected)
     np.testing.assert_array_equal(spec.fit(spec.factory(), X).predict(X), expected)
+
+
+def test_seed_reproducible_with_two_threads(recommender):
+    """Two fits with one random_state agree exactly when torch computes with two threads.
+
+    A parallel CPU kernel whose summation order varies between runs (advanced
+    indexing's backward adds repeated rows with atomics once the gradient has
+    32,768 elements) breaks it; the CML and MML configurations' candidate
+    batches are large enough to reach that kernel.
+    """
+    spec, X, _ = recommender
+    with torch_threads(2):
+        first = spec.fit(spec.factory(), X).predict(X)
+        second = spec.fit(spec.factory(), X).predict(X)
+    np.testing.assert_array_equal(second, first)
 
 
 @pytest.mark.parametrize("k", [0, -1, 10_000])

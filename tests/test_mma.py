@@ -266,3 +266,54 @@ def test_grid_search_over_base_params():
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     units = search.best_params_["base_params"]["hidden_units"]
     assert {base.hidden_units for base in search.best_estimator_.estimators_} == {units}
+
+
+# -- Ctrl-C before a base's first epoch (a real SIGINT, as in test_interrupt.py) -------------
+def _interrupted_in_first_epoch():
+    from .test_interrupt import InterruptingAdam
+
+    class InterruptAtStep2(InterruptingAdam):  # its own ``at``: test_interrupt's is shared
+        at = 2
+
+    return InterruptAtStep2
+
+
+_FAST_BASE = dict(hidden_units=8, batch_size=16, random_state=0)
+
+
+def test_base_interrupted_before_its_first_epoch_is_left_out():
+    X = make_interactions(120, 40, density=0.3, random_state=0)
+    bases = [
+        ("first", AutoRec(max_epochs=3, **_FAST_BASE)),
+        ("second", AutoRec(max_epochs=50, optimizer=_interrupted_in_first_epoch(), **_FAST_BASE)),
+    ]
+    with pytest.warns(UserWarning, match="'second' stopped before completing a first epoch and "
+                                         "left out; ensembling the 1 base fitted so far \\(first\\)"):
+        mma = MultiMetricAutoRec(bases, random_state=0).fit(X)
+    assert mma.interrupted_
+    assert list(mma.named_weights_) == ["first"] and len(mma.estimators_) == 1
+    np.testing.assert_allclose(mma.weights_, [1.0])
+    assert mma.n_epochs_ == 3 and len(mma.history_) == 3
+    assert np.isfinite(mma.predict(X)).all()
+
+
+def test_interrupt_before_any_base_has_an_epoch_raises_and_changes_nothing():
+    X = make_interactions(120, 40, density=0.3, random_state=0)
+    interrupting = [
+        ("first", AutoRec(max_epochs=50, optimizer=_interrupted_in_first_epoch(), **_FAST_BASE)),
+        ("second", AutoRec(max_epochs=3, **_FAST_BASE)),
+    ]
+    fresh = MultiMetricAutoRec(interrupting, random_state=0)
+    with pytest.warns(UserWarning, match="interrupted"):  # the base's own warning
+        with pytest.raises(KeyboardInterrupt, match="before base 'first' completed its first"):
+            fresh.fit(X)
+    assert not hasattr(fresh, "estimators_") and not hasattr(fresh, "interrupted_")
+    fitted = MultiMetricAutoRec([("only", AutoRec(max_epochs=2, **_FAST_BASE))],
+                                random_state=0).fit(X)
+    expected = fitted.predict(X)
+    fitted.set_params(estimators=interrupting)
+    with pytest.warns(UserWarning, match="interrupted"):
+        with pytest.raises(KeyboardInterrupt):
+            fitted.fit(X)
+    assert list(fitted.named_weights_) == ["only"]
+    np.testing.assert_array_equal(fitted.predict(X), expected)

@@ -19,10 +19,11 @@ from sklearn_recae.metric_learning._sampling import (
 from sklearn_recae.nn.metric import (
     MetricEmbeddingModule,
     covariance_penalty,
+    gather_rows,
     rank_weighted_hinge,
 )
 
-from .recommender_checks import make_checkerboard
+from .recommender_checks import make_checkerboard, torch_threads
 
 
 def _random_binary(n_rows=30, n_cols=20, density=0.2, seed=0) -> sp.csr_matrix:
@@ -319,3 +320,46 @@ def test_cml_huge_step_stays_bounded():
                 random_state=0).fit(X)
     assert np.isfinite(model.history_[:, "train_loss"]).all()
     assert np.linalg.norm(model.item_embeddings_, axis=1).max() <= 1 + 1e-5
+
+
+# -- input without a positive entry -----------------------------------------------------------
+@pytest.mark.parametrize("binarize", [True, False])
+@pytest.mark.parametrize("Estimator", [CML, MagneticMetricLearning])
+def test_fit_without_a_positive_entry_raises_and_changes_nothing(Estimator, binarize):
+    negative = _random_binary(seed=1)
+    negative.data[:] = -2.0  # negative feedback only: no (user, item) pair to pull together
+    params = dict(n_components=4, max_epochs=2, batch_size=16, fold_in_steps=2,
+                  binarize=binarize, random_state=0)
+    name = Estimator.__name__
+    match = f"{name} needs at least one positive entry in X: its {negative.nnz} stored"
+    fresh = Estimator(**params)
+    with pytest.raises(ValueError, match=match):
+        fresh.fit(negative)
+    assert not hasattr(fresh, "net_") and not hasattr(fresh, "user_embeddings_")
+    X = _random_binary()
+    fitted = Estimator(**params).fit(X)
+    expected = fitted.predict(X)
+    with pytest.raises(ValueError, match=match):
+        fitted.fit(negative)
+    np.testing.assert_array_equal(fitted.predict(X), expected)
+
+
+def test_gather_rows_has_the_values_of_indexing_and_a_reproducible_gradient():
+    gen = torch.Generator().manual_seed(0)
+    table = torch.randn(300, 32, generator=gen)
+    index = torch.randint(0, 300, (512, 10), generator=gen)  # 163,840 gradient elements
+    upstream = torch.randn(512, 10, 32, generator=gen)
+
+    def gradient(gather):
+        leaf = table.clone().requires_grad_(True)
+        (gather(leaf, index) * upstream).sum().backward()
+        return leaf.grad
+
+    np.testing.assert_array_equal(gather_rows(table, index), table[index])
+    margins = table[:, 0].contiguous()
+    np.testing.assert_array_equal(gather_rows(margins, index), margins[index])
+    with torch_threads(1):
+        serial = gradient(lambda t, i: t[i])  # one thread: indexing adds in index order
+    with torch_threads(2):
+        for _ in range(5):
+            np.testing.assert_array_equal(gradient(gather_rows), serial)

@@ -76,6 +76,28 @@ def _check_fitted_base(name: str, estimator) -> None:
             )
 
 
+def _drop_bases_without_an_epoch(names: list[str], bases: list) -> tuple[list, list, list]:
+    """Leave out the bases that Ctrl-C stopped before their first epoch (they have no ``Sl_t(n)``).
+
+    Only the last base of a sequential fit can be interrupted. Returns the
+    kept names and bases and the names left out. When no base is left,
+    raises ``KeyboardInterrupt`` (``fit`` then leaves the estimator as it
+    was): Ctrl-C is never swallowed.
+    """
+    def unfinished(base) -> bool:
+        return getattr(base, "interrupted_", False) and not (
+            len(base.validation_scores_) > 0 and base.best_epoch_ >= 1)
+
+    dropped = [name for name, base in zip(names, bases) if unfinished(base)]
+    if len(dropped) == len(bases):
+        raise KeyboardInterrupt(
+            f"MultiMetricAutoRec.fit was interrupted before base {dropped[-1]!r} completed its "
+            "first epoch; no base has a validation record to weigh, so there is no ensemble."
+        )
+    kept = [(name, base) for name, base in zip(names, bases) if not unfinished(base)]
+    return [name for name, _ in kept], [base for _, base in kept], dropped
+
+
 def _loss_trajectory(estimator, n_iterations: int) -> np.ndarray:
     """``Sl_t(n)`` of one fitted base, held at its kept epoch's loss after it stopped."""
     scores = np.asarray(estimator.validation_scores_, dtype=np.float64)
@@ -277,9 +299,12 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         **Ctrl-C** while the bases train one after the other stops the base
         being trained (it keeps its best weights so far), starts no further
         base, and ensembles the bases fitted so far; ``interrupted_`` is then
-        True and a ``UserWarning`` names the bases kept. With ``n_jobs > 1``
-        the interrupt reaches joblib and ``fit`` raises ``KeyboardInterrupt``,
-        leaving the estimator as it was.
+        True and a ``UserWarning`` names the bases kept. A base stopped before
+        it completed its first epoch has no validation RMSE to be weighed by:
+        it is left out (the warning names it), and when no base is left
+        ``fit`` raises ``KeyboardInterrupt``, leaving the estimator as it
+        was. With ``n_jobs > 1`` the interrupt reaches joblib and ``fit``
+        raises ``KeyboardInterrupt``, leaving the estimator as it was.
 
         Parameters
         ----------
@@ -312,10 +337,15 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         names = [name for name, _ in estimators][: len(bases)]
         for name, base in zip(names, bases):
             _check_fitted_base(name, base)
+        names, bases, dropped = _drop_bases_without_an_epoch(names, bases)
         self.interrupted_ = False
-        if any(getattr(base, "interrupted_", False) for base in bases):
-            warn_interrupted(self, f"ensembling the {len(bases)} bases fitted so far "
-                                   f"({', '.join(names)}), the last one stopped early")
+        if dropped or any(getattr(base, "interrupted_", False) for base in bases):
+            what = (f"base{'s' if len(dropped) != 1 else ''} {', '.join(map(repr, dropped))} "
+                    "stopped before completing a first epoch and left out; " if dropped else "")
+            stopped = "" if dropped else ", the last one stopped early"
+            warn_interrupted(self, f"{what}ensembling the {len(bases)} "
+                                   f"base{'s' if len(bases) != 1 else ''} fitted so far "
+                                   f"({', '.join(names)}){stopped}")
         self.estimators_ = bases
         self.named_estimators_ = Bunch(**dict(zip(names, bases)))
         self._record_weights(names, bases)

@@ -30,7 +30,7 @@ from .._blocks import iter_row_blocks
 from .._skorch import OPTIMIZERS, MetricLearningNet, collate_user_csr
 from .._torch_base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender
 from ..base import atomic_fit
-from ..nn.metric import MetricEmbeddingModule, rank_weighted_hinge
+from ..nn.metric import MetricEmbeddingModule, gather_rows, rank_weighted_hinge
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils.validation import check_held_out, check_interactions
 from ._sampling import (
@@ -66,6 +66,12 @@ def triplet_dataset(X_fit: sp.csr_matrix, *, sampler_params: dict,
     are found at that threshold from ``X_fit`` (the validation entries never
     make two users similar); None: no latent pairs.
     """
+    if not (X_fit.data > 0).any():  # every positive of X held out to validate on
+        raise ValueError(
+            "The training part of X's validation split has no positive entry: every "
+            "positive entry was held out to validate on, and the model learns from "
+            "positive (user, item) pairs only. Pass X_valid to fit, or more positive entries."
+        )
     params = dict(sampler_params)
     if similarity_threshold is not None:
         params["similar_users"] = jaccard_similar_pairs(X_fit, similarity_threshold)
@@ -99,6 +105,17 @@ def row_fingerprints(X: sp.csr_matrix) -> np.ndarray:
             sums[nonempty] = np.add.reduceat(entry_hashes, X.indptr[:-1][nonempty])
     with np.errstate(over="ignore"):
         return _splitmix64(sums + _splitmix64(lengths.astype(np.uint64)))
+
+
+def _check_has_positive(estimator, X: sp.csr_matrix) -> None:
+    """Raise a ValueError unless ``X`` has a positive entry: the training pairs are the positives."""
+    if (X.data > 0).any():
+        return
+    raise ValueError(
+        f"{type(estimator).__name__} needs at least one positive entry in X: its "
+        f"{X.nnz} stored entr{'y is' if X.nnz == 1 else 'ies are all'} negative "
+        "(negative feedback), and the model learns from positive (user, item) pairs only."
+    )
 
 
 _COMMON_CONSTRAINTS: dict = {
@@ -175,6 +192,7 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
         self
         """
         X = self._prepare(check_interactions(self, X, reset=True))
+        _check_has_positive(self, X)
         X_valid = None if X_valid is None else check_held_out(X_valid, X)
         self._fit_net(X, X_valid)
         module = self.net_.module_
@@ -265,7 +283,7 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
                 valid = torch.as_tensor(~stored.contains(pair_rows[:, None], candidates),
                                         device=device)
                 candidates_t = torch.as_tensor(candidates, device=device)
-                e_a = points[rows_t]
+                e_a = gather_rows(points, rows_t)  # a reproducible gradient
                 pulled = module.distance(e_a, items_e[items_t], "user_item")
                 pushed = module.distance(e_a[:, None], items_e[candidates_t], "user_item")
                 loss = rank_weighted_hinge(margins, pulled, pushed, valid, n_items).sum()

@@ -20,8 +20,10 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
-__all__ = ["METRICS", "MetricEmbeddingModule", "covariance_penalty", "rank_weighted_hinge"]
+__all__ = ["METRICS", "MetricEmbeddingModule", "covariance_penalty", "gather_rows",
+           "rank_weighted_hinge"]
 
 #: Metric structures: three learned metrics, one learned metric shared by the
 #: three relations (W-MML), or the fixed identity (EUC-MML, CML).
@@ -30,6 +32,25 @@ METRICS = ("learned", "shared", "euclidean")
 _RELATIONS = {"user": 0, "item": 1, "user_item": 2}
 #: Smallest margin: the paper's constraint is ``m ∈ (0, 1]``.
 _MIN_MARGIN = 1e-4
+
+
+def gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``table[index]`` (rows of a 2-d table, entries of a 1-d one) with a reproducible gradient.
+
+    The forward values are those of ``table[index]``. Advanced indexing's
+    backward (``index_put_`` with ``accumulate=True``) adds the gathered
+    rows' gradients with atomic adds from several threads on CPU once the
+    gradient has 32,768 elements or more (a 512 × 20 × 32 batch of
+    candidates), so the order of the additions into a repeated row, hence
+    its last bits, changes from run to run and training is not reproducible
+    for a fixed seed. :func:`torch.nn.functional.embedding`'s backward adds
+    each row's gradients in index order (on CPU each thread owns a range of
+    the table's rows; on CUDA the indices are sorted): the same sums at any
+    thread count, equal to the one-thread sums of advanced indexing.
+    """
+    if table.dim() == 1:
+        return F.embedding(index, table[:, None]).squeeze(-1)
+    return F.embedding(index, table)
 
 
 def rank_weighted_hinge(
@@ -242,21 +263,21 @@ class MetricEmbeddingModule(nn.Module):
             each against the pulled distance (see :meth:`_dual_hinge`).
         """
         users, items = batch["users"], batch["items"]
-        e_a, e_c = self.user_embeddings[users], self.item_embeddings[items]
+        e_a, e_c = gather_rows(self.user_embeddings, users), gather_rows(self.item_embeddings, items)
         pulled = self.distance(e_a, e_c, "user_item")
         total = torch.zeros((), device=e_a.device)
         if alpha > 0 and balance > 0:
-            e_b = self.user_embeddings[batch["neg_users"]]
+            e_b = gather_rows(self.user_embeddings, batch["neg_users"])
             l1 = self._dual_hinge(
-                self.user_margins[users], pulled,
+                gather_rows(self.user_margins, users), pulled,
                 self.distance(e_b, e_c[:, None], "user_item"),
                 self.distance(e_a[:, None], e_b, "user") if push_same_kind else None,
                 batch["neg_users_valid"], self.n_users, triplet_form)
             total = total + alpha * balance * l1.mean()
         if alpha > 0 and balance < 1:
-            e_d = self.item_embeddings[batch["neg_items"]]
+            e_d = gather_rows(self.item_embeddings, batch["neg_items"])
             l2 = self._dual_hinge(
-                self.item_margins[items], pulled,
+                gather_rows(self.item_margins, items), pulled,
                 self.distance(e_a[:, None], e_d, "user_item"),
                 self.distance(e_c[:, None], e_d, "item") if push_same_kind else None,
                 batch["neg_items_valid"], self.n_items, triplet_form)
@@ -297,11 +318,12 @@ class MetricEmbeddingModule(nn.Module):
         if f"has_similar_{kind}" not in batch:  # no anchor of the batch has a similar one
             return torch.zeros((), device=e_anchor.device)
         has_similar = batch[f"has_similar_{kind}"]
-        pulled = self.distance(e_anchor, table[batch[f"similar_{kind}s"]], kind)
-        pushed = self.distance(e_anchor[:, None], table[batch[f"dissimilar_{kind}s"]], kind)
+        pulled = self.distance(e_anchor, gather_rows(table, batch[f"similar_{kind}s"]), kind)
+        pushed = self.distance(e_anchor[:, None], gather_rows(table, batch[f"dissimilar_{kind}s"]),
+                               kind)
         valid = batch[f"dissimilar_{kind}s_valid"] & has_similar[:, None]
-        hinge = rank_weighted_hinge(self.latent_margins[anchors + offset], pulled, pushed,
-                                    valid, table.shape[0])
+        margins = gather_rows(self.latent_margins, anchors + offset)
+        hinge = rank_weighted_hinge(margins, pulled, pushed, valid, table.shape[0])
         return hinge.mean()
 
     @torch.no_grad()
