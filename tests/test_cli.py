@@ -132,7 +132,7 @@ def test_mml_ablations_are_registered_settings():
 
 def _no_benchmark(monkeypatch):
     """Make any model fit fail the test: the argument errors must come first."""
-    import sklearn_recae.cli as cli
+    from sklearn_recae import cli
 
     def fail(*args, **kwargs):
         raise AssertionError("the benchmark ran before the arguments were checked")
@@ -162,7 +162,7 @@ def test_integer_options_out_of_range_are_argparse_errors(
 
 
 def test_explicit_overrides_reach_the_models(tmp_path, monkeypatch):
-    import sklearn_recae.cli as cli
+    from sklearn_recae import cli
 
     calls = []
     monkeypatch.setattr(cli, "run_benchmark",
@@ -191,7 +191,7 @@ def test_bad_output_dir_fails_before_any_fit(tmp_path, monkeypatch, capsys, mode
 
 
 def test_output_dir_is_created_before_the_benchmark(tmp_path, monkeypatch):
-    import sklearn_recae.cli as cli
+    from sklearn_recae import cli
 
     out = tmp_path / "a" / "b"
     seen = []

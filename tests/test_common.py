@@ -463,8 +463,9 @@ def test_bad_input(recommender, fitted_once, case):
 
 def test_py_typed_marker_is_packaged():
     """PEP 561: ``py.typed`` sits in the package directory and pyproject ships it."""
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     import sklearn_recae
 

@@ -368,7 +368,7 @@ def test_bad_X_foldin(fitted, scoring, make_bad, error, match):
 def test_scorers_accept_numeric_strings_like_fit(fitted, scoring, strings):
     """What fit/predict accept (their check_array casts "4.0" to 4.0), the scorers accept."""
     scorer = get_scorer(scoring)
-    as_strings = lambda m: m.astype("<U3").astype(strings)  # noqa: E731
+    as_strings = lambda m: m.astype("<U3").astype(strings)
     expected_holdout = scorer(fitted, GOOD_X, GOOD_Y)
     assert scorer(fitted, as_strings(GOOD_X), as_strings(GOOD_Y)) == expected_holdout
     assert scorer(fitted, GOOD_X.tolist(), as_strings(GOOD_Y).tolist()) == expected_holdout
