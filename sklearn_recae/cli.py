@@ -23,8 +23,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import scipy.sparse as sp
@@ -186,6 +187,40 @@ def write_results(rows: Sequence[dict], output_dir: Path, meta: dict) -> tuple[P
     return json_path, csv_path
 
 
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer >= ``minimum`` (``--max-epochs 0`` is an error, not a default)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if value < minimum:
+            what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+            raise argparse.ArgumentTypeError(f"must be {what}, got {value}")
+        return value
+
+    parse.__name__ = "int"  # argparse names the type in its messages
+    return parse
+
+
+def _prepare_output_dirs(parser: argparse.ArgumentParser, dirs: Sequence[Path]) -> None:
+    """Create each output folder and check it is writable, before any model is fitted.
+
+    A bad ``--output-dir`` (under a regular file, unwritable) exits with an
+    argparse error at once instead of a traceback after the whole benchmark ran.
+    """
+    for folder in dirs:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as error:
+            reason = error.strerror or str(error)
+            parser.error(f"argument --output-dir: cannot write results to {str(folder)!r}: "
+                         f"{reason}")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sklearn-recae", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -201,19 +236,24 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--valid-size", type=float, default=None,
                        help="fraction of entries every model early-stops on (default: each model "
                             "holds out its own from the training part)")
-    bench.add_argument("--seed", type=int, default=0, help="split and model seed")
-    bench.add_argument("--max-epochs", type=int, default=None, help="override every model's max_epochs")
+    bench.add_argument("--seed", type=_int_at_least(0), default=0, help="split and model seed")
+    bench.add_argument("--max-epochs", type=_int_at_least(1), default=None,
+                       help="override every model's max_epochs (a positive integer)")
     bench.add_argument("--device", default=None, help="override the device (default: auto)")
     bench.add_argument("--output-dir", type=Path, default=Path("benchmark-results"))
-    bench.add_argument("-v", "--verbose", type=int, default=0)
+    bench.add_argument("-v", "--verbose", type=_int_at_least(0), default=0)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m sklearn_recae`` and the ``sklearn-recae`` script."""
-    args = _parser().parse_args(argv)
-    overrides = {k: v for k, v in {"max_epochs": args.max_epochs, "device": args.device}.items() if v}
+    parser = _parser()
+    args = parser.parse_args(argv)
+    # an explicit value always reaches the models (``is not None``: 0 is not "unset")
+    overrides = {k: v for k, v in {"max_epochs": args.max_epochs, "device": args.device}.items()
+                 if v is not None}
     tasks = models_by_task(args.models, args.task)
+    _prepare_output_dirs(parser, [_output_dir(args.output_dir, task, tasks) for task in tasks])
     meta = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     for task, models in tasks.items():
         rows = run_benchmark(
@@ -224,10 +264,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\n{task} feedback")
         print(format_table(rows))
         # several tasks: one folder each (their metrics differ)
-        output_dir = args.output_dir / task if len(tasks) > 1 else args.output_dir
-        json_path, csv_path = write_results(rows, output_dir, {**meta, "task": task})
+        json_path, csv_path = write_results(rows, _output_dir(args.output_dir, task, tasks),
+                                            {**meta, "task": task})
         print(f"\nwrote {json_path} and {csv_path}")
     return 0
+
+
+def _output_dir(output_dir: Path, task: str, tasks: dict) -> Path:
+    """The folder of a task's results: ``output_dir``, or ``output_dir/<task>`` with several tasks."""
+    return output_dir / task if len(tasks) > 1 else output_dir
 
 
 def models_by_task(models: Sequence[str] | None, task: str | None) -> dict[str, list | None]:

@@ -128,3 +128,75 @@ def test_mml_ablations_are_registered_settings():
     for name, params in expected.items():
         model = get_model_spec(name).factory(random_state=0, verbose=0)
         assert {key: model.get_params()[key] for key in params} == params
+
+
+def _no_benchmark(monkeypatch):
+    """Make any model fit fail the test: the argument errors must come first."""
+    from sklearn_recae import cli
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the benchmark ran before the arguments were checked")
+
+    monkeypatch.setattr(cli, "run_benchmark", fail)
+    monkeypatch.setattr(cli, "evaluate_model", fail)
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--max-epochs", "0", "argument --max-epochs: must be a positive integer, got 0"),
+    ("--max-epochs", "-3", "argument --max-epochs: must be a positive integer, got -3"),
+    ("--max-epochs", "two", "argument --max-epochs: invalid int value: 'two'"),
+    ("--seed", "-1", "argument --seed: must be an integer >= 0, got -1"),
+    ("--verbose", "-1", "argument -v/--verbose: must be an integer >= 0, got -1"),
+])
+def test_integer_options_out_of_range_are_argparse_errors(
+    tmp_path, monkeypatch, capsys, option, value, message
+):
+    # --max-epochs 0 used to be read as "unset" (0 is falsy) and run the default epochs
+    _no_benchmark(monkeypatch)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["benchmark", "--dataset", "synthetic", "--models", "popularity", option, value,
+              "--output-dir", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_explicit_overrides_reach_the_models(tmp_path, monkeypatch):
+    from sklearn_recae import cli
+
+    calls = []
+    monkeypatch.setattr(cli, "run_benchmark",
+                        lambda models, **kwargs: calls.append(kwargs) or [{"model": "x"}])
+    monkeypatch.setattr(cli, "format_table", lambda rows: "")
+    main(["benchmark", "--models", "popularity", "--max-epochs", "1", "--seed", "0",
+          "--output-dir", str(tmp_path)])
+    assert calls[0]["max_epochs"] == 1 and calls[0]["seed"] == 0
+    main(["benchmark", "--models", "popularity", "--output-dir", str(tmp_path)])
+    assert "max_epochs" not in calls[1]  # unset: each model keeps its own default
+
+
+@pytest.mark.parametrize("models", [["popularity"], ["popularity", "u-autorec"]])
+def test_bad_output_dir_fails_before_any_fit(tmp_path, monkeypatch, capsys, models):
+    _no_benchmark(monkeypatch)
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("not a folder")
+    for bad in (a_file, a_file / "sub"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["benchmark", "--dataset", "synthetic", "--models", *models, "--max-epochs", "1",
+                  "--output-dir", str(bad)])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert "argument --output-dir: cannot write results to" in err and "results.txt" in err
+    assert a_file.read_text() == "not a folder"
+
+
+def test_output_dir_is_created_before_the_benchmark(tmp_path, monkeypatch):
+    from sklearn_recae import cli
+
+    out = tmp_path / "a" / "b"
+    seen = []
+    monkeypatch.setattr(cli, "run_benchmark",
+                        lambda models, **kwargs: seen.append(out.is_dir()) or [{"model": "x"}])
+    monkeypatch.setattr(cli, "format_table", lambda rows: "")
+    main(["benchmark", "--models", "popularity", "--output-dir", str(out)])
+    assert seen == [True] and (out / "results.json").exists()

@@ -479,3 +479,19 @@ def test_bad_input(recommender, fitted_once, case):
     model = fresh if case.stage == "unfitted" else fitted_copy
     with pytest.raises(case.error, match=case.match or None):
         case.call(model, X, withheld)
+
+
+def test_py_typed_marker_is_packaged():
+    """PEP 561: ``py.typed`` sits in the package directory and pyproject ships it."""
+    from pathlib import Path
+
+    import tomllib
+
+    import sklearn_recae
+
+    package_dir = Path(sklearn_recae.__file__).parent
+    assert (package_dir / "py.typed").is_file()
+    pyproject = package_dir.parent / "pyproject.toml"
+    if pyproject.is_file():  # a source checkout (editable install): the wheel must carry it
+        package_data = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
+        assert "py.typed" in package_data["sklearn_recae"]

@@ -208,6 +208,14 @@ def test_cache_is_reused_without_downloading(fake):
     assert (first.ratings != second.ratings).nnz == 0
 
 
+@pytest.mark.parametrize("flag", ["no", "False", 0, 1, None, [False]])
+def test_download_if_missing_must_be_a_bool(fake, flag):
+    """A non-bool is not read by truthiness ("no" would download): TypeError, nothing fetched."""
+    with pytest.raises(TypeError, match=r"download_if_missing must be a bool \(True or False\)"):
+        load_movielens_100k(fake.home, download_if_missing=flag)
+    assert fake.calls.pip == 0 and fake.calls.fetch == []
+
+
 def test_download_if_missing_false_without_cache(fake):
     with pytest.raises(OSError, match="download_if_missing=False") as info:
         load_movielens_100k(fake.home, download_if_missing=False)

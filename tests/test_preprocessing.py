@@ -146,6 +146,19 @@ def test_bad_ratings_raise(ratings, bad, match):
         InteractionEncoder(rating_col="rating").fit_transform(df)
 
 
+@pytest.mark.filterwarnings("error")  # no ComplexWarning on the way
+@pytest.mark.parametrize("column", [
+    np.array([4 + 1j, 5, 1.5, 3, 2]),  # complex128 column
+    np.array([4 + 0j, 5, 1.5, 3, 2]),  # complex dtype, zero imaginary parts
+    np.array([4.0, 5.0, 1.5, 3.0, 2 + 1j], dtype=object),  # one complex in an object column
+])
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+def test_complex_ratings_raise(ratings, column, method):
+    df = ratings.assign(rating=column)
+    with pytest.raises(TypeError, match="Column 'rating' holds complex values; ratings must be real"):
+        getattr(InteractionEncoder(rating_col="rating"), method)(df)
+
+
 def test_input_errors(ratings):
     with pytest.raises(ValueError, match=r"no column\(s\) \['score'\]"):
         InteractionEncoder(rating_col="score").fit(ratings)

@@ -326,7 +326,10 @@ BAD_INPUTS = [
      "complex values are not supported"),
     ("3-d", lambda m: m[None], ValueError, r"{name} must be a 2-d matrix .* got 3-d input"),
     ("1-d", lambda m: m[0], ValueError, r"{name} must be a 2-d matrix .* got 1-d input"),
-    ("strings", lambda m: m.astype(str), TypeError, "{name} must hold numbers"),
+    # numeric strings ("4.0") are cast as fit/predict cast them (see below); other
+    # strings fail with fit's ValueError
+    ("strings", lambda m: np.where(m > 0, "a", "0"), ValueError,
+     "{name} must hold numbers: could not convert string to float"),
 ]
 
 
@@ -358,6 +361,42 @@ def test_bad_X_and_y(fitted, scoring, make_bad, error, match, argument):
 def test_bad_X_foldin(fitted, scoring, make_bad, error, match):
     with pytest.raises(error, match=match.format(name="X")):
         get_scorer(scoring)(fitted, make_bad(GOOD_X))
+
+
+@pytest.mark.parametrize("scoring", SCORER_NAMES + ["novelty_map@2", "long_tail_share@2"])
+@pytest.mark.parametrize("strings", ["<U3", "S3", "object"])
+def test_scorers_accept_numeric_strings_like_fit(fitted, scoring, strings):
+    """What fit/predict accept (their check_array casts "4.0" to 4.0), the scorers accept."""
+    scorer = get_scorer(scoring)
+    as_strings = lambda m: m.astype("<U3").astype(strings)
+    expected_holdout = scorer(fitted, GOOD_X, GOOD_Y)
+    assert scorer(fitted, as_strings(GOOD_X), as_strings(GOOD_Y)) == expected_holdout
+    assert scorer(fitted, GOOD_X.tolist(), as_strings(GOOD_Y).tolist()) == expected_holdout
+    assert scorer(fitted, as_strings(GOOD_X)) == scorer(fitted, GOOD_X)
+
+
+def test_score_accepts_what_fit_and_predict_accept():
+    """RecommenderMixin.score and predict share one validation: same acceptance, same errors."""
+    from sklearn_recae.linear import EASE
+
+    X = make_interactions(n_users=40, n_items=12, density=0.4, random_state=0)
+    dense = X.toarray()
+    strings = dense.astype("<U4")
+    model = EASE().fit(strings)
+    model.predict(strings)
+    model.recommend(strings, k=3)
+    assert model.score(strings) == model.score(dense)
+    X_train, y = holdout_row_entries(X, 0.3, random_state=0)
+    assert model.score(X_train.toarray().astype("<U4"), y.toarray().astype("<U4")) == \
+        model.score(X_train, y)
+    bad = np.where(dense > 0, "a", "0")
+    with pytest.raises(ValueError, match="could not convert string to float") as from_predict:
+        model.predict(bad)
+    with pytest.raises(ValueError, match="could not convert string to float") as from_score:
+        model.score(bad)
+    assert str(from_score.value) == str(from_predict.value)
+    with pytest.raises(ValueError, match="y must hold numbers: could not convert string"):
+        model.score(dense, bad)
 
 
 @pytest.mark.parametrize("scoring", SCORER_NAMES)

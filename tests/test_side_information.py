@@ -68,3 +68,15 @@ def test_options_and_input_unchanged(data):
         np.testing.assert_array_equal(data.users[key], value)
     with pytest.raises(ValueError, match="zip_digits"):
         movielens_100k_side_information(data, zip_digits=0)
+
+
+@pytest.mark.parametrize("flag", ["no", 0, 1, None])
+def test_decade_must_be_a_bool(flag):
+    # checked before anything is loaded: data=None would otherwise load MovieLens first
+    with pytest.raises(TypeError, match=r"decade must be a bool \(True or False\)"):
+        movielens_100k_side_information(None, decade=flag)
+
+
+def test_zip_digits_rejects_bools(data):
+    with pytest.raises(ValueError, match="zip_digits must be a positive int, got True"):
+        movielens_100k_side_information(data, zip_digits=True)

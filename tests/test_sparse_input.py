@@ -181,3 +181,39 @@ def test_auto_picks_sparse_for_sparse_data_only():
     params = {"hidden_units": (8, 4), "max_epochs": 1, "device": "cpu", "random_state": 0}
     assert MultVAE(**params).fit(IMPLICIT).net_.module_.sparse_input
     assert not MultVAE(**params).fit(dense_data).net_.module_.sparse_input
+
+
+_FIT_SPARSE = """
+import warnings
+from sklearn_recae.autoencoder import {name}
+from sklearn_recae.datasets import make_interactions
+X = make_interactions(60, 40, density=0.05, implicit={implicit}, random_state=0)
+with warnings.catch_warnings():
+    warnings.simplefilter("error")  # any warning fails, torch's sparse-invariant one included
+    warnings.filterwarnings("error", message=".*[Ss]parse invariant checks")
+    model = {name}(sparse_input=True, max_epochs=1, device="cpu", random_state=0, {params})
+    model.fit(X)
+    model.predict(X)
+assert model.net_.module_.sparse_input
+"""
+
+
+@pytest.mark.parametrize(("name", "implicit", "params"), [
+    ("MultVAE", True, "hidden_units=(8, 4)"),
+    ("AutoRec", False, "hidden_units=8"),
+    ("RecVAE", True, "hidden_units=8, n_components=4, n_layers=1"),
+])
+def test_sparse_fit_emits_no_sparse_invariant_warning(name, implicit, params):
+    """No "Sparse invariant checks are implicitly disabled" UserWarning from torch.
+
+    torch emits it once per process, so the fit runs in a fresh interpreter (an
+    earlier test of this session would otherwise have used up the warning).
+    """
+    import subprocess
+    import sys
+
+    code = _FIT_SPARSE.format(name=name, implicit=implicit, params=params)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
+                            text=True, timeout=300)
+    assert "invariant" not in result.stderr, result.stderr
+    assert result.returncode == 0, result.stderr

@@ -99,7 +99,9 @@ def use_accelerator(estimator, accelerator) -> Iterator:
 
     On leaving the block the fitted ``net_`` is turned back into a plain net
     (:func:`plain_net`): the estimator pickles, predicts and recommends as
-    usual, on the accelerator's device.
+    usual, on the accelerator's device. Loading a pickle or joblib file
+    (``pickle.load``, ``joblib.load``) runs code stored in it, so load only
+    files you trust.
 
     Parameters
     ----------

@@ -21,6 +21,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO
 from zipfile import ZipFile
 
+import numpy as np
+
 __all__ = [
     "ChecksumError",
     "check_sha256",
@@ -35,6 +37,16 @@ _ENV_VAR = "SKLEARN_RECAE_DATA"
 _CHUNK = 1 << 20
 #: Refuse to extract a single archive member larger than this (zip-bomb guard).
 _MAX_MEMBER_BYTES = 512 * 1024 * 1024
+
+
+def _check_bool(value, name: str) -> bool:
+    """Return ``value`` if it is a bool (``numpy.bool_`` included); raise ``TypeError`` otherwise.
+
+    A flag such as ``download_if_missing="no"`` must not be read by truthiness.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool (True or False), got {value!r}.")
+    return bool(value)
 
 
 class ChecksumError(OSError):

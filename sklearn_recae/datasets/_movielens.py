@@ -53,7 +53,7 @@ import scipy.sparse as sp
 from sklearn.datasets import fetch_file
 from sklearn.utils import Bunch
 
-from ._base import check_sha256, get_data_home, move_into, pip_download, safe_extract
+from ._base import _check_bool, check_sha256, get_data_home, move_into, pip_download, safe_extract
 
 __all__ = ["GENRES", "load_movielens_100k"]
 
@@ -457,6 +457,7 @@ def load_movielens_100k(
     >>> data.ratings.shape  # doctest: +SKIP
     (943, 1682)
     """
+    download_if_missing = _check_bool(download_if_missing, "download_if_missing")
     folder = get_data_home(data_home) / _FOLDER
     folder.mkdir(exist_ok=True)
     layout = next((lay for lay in (_GROUPLENS, _RECBOLE) if lay.is_in(folder)), None)

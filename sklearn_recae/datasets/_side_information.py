@@ -15,6 +15,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils import Bunch
 
+from ._base import _check_bool
+
 __all__ = ["AGE_BINS", "movielens_100k_side_information"]
 
 #: Upper bounds (exclusive) of the age buckets (the MovieLens-1M groups: under 18,
@@ -77,12 +79,14 @@ def movielens_100k_side_information(data: Bunch | None = None, *, zip_digits: in
     >>> side.user_features.shape[0], side.item_features.shape[0]  # doctest: +SKIP
     (943, 1682)
     """
+    # the arguments are checked before the (possibly downloading) load
+    if isinstance(zip_digits, bool) or not isinstance(zip_digits, int) or zip_digits < 1:
+        raise ValueError(f"zip_digits must be a positive int, got {zip_digits!r}.")
+    decade = _check_bool(decade, "decade")
     if data is None:
         from ._movielens import load_movielens_100k
 
         data = load_movielens_100k()
-    if not isinstance(zip_digits, int) or zip_digits < 1:
-        raise ValueError(f"zip_digits must be a positive int, got {zip_digits!r}.")
     users, movies = data.users, data.movies
     ages = np.digitize(np.asarray(users.age), AGE_BINS)
     age_names = ["<18", *[f"{lo}-{hi - 1}" for lo, hi in zip(AGE_BINS[:-1], AGE_BINS[1:])],

@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from ..model_selection import holdout_row_entries
 from ..model_selection._split import _check_fraction
-from ..utils.validation import check_k, check_same_shape
+from ..utils.validation import as_numeric, check_k, check_same_shape
 from ._ranking import (
     coverage,
     hit_rate_at_k,
@@ -191,9 +191,12 @@ class _RecommenderScorer:
         """Return ``(input rows, held-out entries)`` for the scorer's protocol.
 
         ``X`` and ``y`` are validated by name (2-d, real, finite after the
-        float32 cast; see :func:`._validation.check_interaction_matrix`).
+        float32 cast; see :func:`._validation.check_interaction_matrix`), after
+        the string-to-number cast of ``fit``/``predict``
+        (:func:`~sklearn_recae.utils.validation.as_numeric`): what they accept,
+        the scorers accept.
         """
-        X = check_interaction_matrix(X, "X")
+        X = check_interaction_matrix(as_numeric(X, name="X"), "X")
         protocol = self.protocol
         if protocol == "auto":
             protocol = "foldin" if y is None else "holdout"
@@ -212,7 +215,7 @@ class _RecommenderScorer:
                 "X's shape, but y is None: call scorer(estimator, X, y), e.g. through "
                 "GridSearchCV(..., cv=PredefinedEntrySplit()).fit(X_train, X_valid)."
             )
-        y = check_interaction_matrix(y, "y")
+        y = check_interaction_matrix(as_numeric(y, name="y"), "y")
         check_same_shape(X, y, names=("X", "y"))
         if y.nnz == 0 and _METRICS[self.metric].kind != "catalogue":
             raise ValueError(

@@ -50,7 +50,11 @@ def is_sparse(x: torch.Tensor) -> bool:
 
 def _with_values(x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
     """The sparse COO tensor ``x`` with its (coalesced) values replaced."""
-    return torch.sparse_coo_tensor(x._indices(), values, x.shape, is_coalesced=True)
+    # check_invariants=False explicitly: the indices are those of x (from our canonical CSR),
+    # and leaving it implicit makes torch warn "Sparse invariant checks are implicitly disabled"
+    return torch.sparse_coo_tensor(
+        x._indices(), values, x.shape, is_coalesced=True, check_invariants=False
+    )
 
 
 def _coalesced(x: torch.Tensor) -> torch.Tensor:

@@ -332,9 +332,18 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         items = df[self.item_col].to_numpy(copy=True)
         if self.rating_col is None:
             return users, items, np.ones(len(df), dtype=self.dtype)
+        column = df[self.rating_col]
+        if getattr(column.dtype, "kind", None) == "c" or (
+            column.dtype == object
+            and any(isinstance(v, (complex, np.complexfloating)) for v in column)
+        ):
+            # the cast to a float dtype would drop the imaginary part with a mere warning
+            raise TypeError(
+                f"Column {self.rating_col!r} holds complex values; ratings must be real numbers."
+            )
         try:
             with np.errstate(over="ignore"):  # overflow to inf is reported just below
-                ratings = df[self.rating_col].to_numpy(dtype=self.dtype, copy=True)
+                ratings = column.to_numpy(dtype=self.dtype, copy=True)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"Column {self.rating_col!r} must hold numeric ratings.") from exc
         if not np.all(np.isfinite(ratings)):

@@ -12,6 +12,7 @@ from ._sklearn import validate_data
 
 __all__ = [
     "as_interactions",
+    "as_numeric",
     "check_bool",
     "check_held_out",
     "check_interactions",
@@ -75,6 +76,38 @@ def as_interactions(X, *, dtype=np.float32, copy: bool = False, name: str = "X")
         X.indices = X.indices.astype(np.int32)
         X.indptr = X.indptr.astype(np.int32)
     return X
+
+
+def as_numeric(X, *, name: str = "X"):
+    """Convert string and object arrays to float64 as ``fit``/``predict`` do; return others as given.
+
+    ``check_interactions`` (``fit``, ``predict``, ``recommend``) lets
+    :func:`sklearn.utils.check_array` cast a string (``"4.0"``) or object array
+    to float64; the scorers and ``score`` call this first so that they accept
+    the same input. Numeric arrays, sparse matrices and anything else are
+    returned unchanged for the caller's own checks (2-d, finite, real).
+
+    Raises
+    ------
+    ValueError
+        If a string does not read as a number (``fit`` raises ``ValueError`` too).
+    """
+    if sp.issparse(X):
+        return X
+    try:
+        array = np.asarray(X)
+    except (TypeError, ValueError):
+        return X  # ragged rows: the caller's check says so in its own terms
+    if array.dtype.kind not in "USO":
+        return X
+    if array.dtype.kind == "O" and any(
+        isinstance(v, (complex, np.complexfloating)) for v in array.flat
+    ):
+        return X  # the caller rejects complex values by name
+    try:
+        return np.asarray(array, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must hold numbers: {error}.") from None
 
 
 def check_interactions(estimator, X, *, reset: bool, dtype=np.float32) -> sp.csr_matrix:
