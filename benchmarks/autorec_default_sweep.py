@@ -71,7 +71,9 @@ def fit_one(config: dict, seed: int, R_fit: sp.csr_matrix, R_valid: sp.csr_matri
     """
     torch.set_num_threads(1)
     start = time.perf_counter()
-    model = AutoRec(**config, random_state=seed, refit=False)
+    # the table keeps the width as an int; AutoRec takes its one-layer tuple
+    model = AutoRec(**{**config, "hidden_units": (config["hidden_units"],)},
+                    random_state=seed, refit=False)
     model.fit(R_fit.T.tocsr(), X_valid=R_valid.T.tocsr())
     return {**config, "seed": seed,
             "valid_rmse": float(np.nanmin(model.validation_scores_)),

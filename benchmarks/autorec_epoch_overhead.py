@@ -28,7 +28,7 @@ def hand_written_epochs(R, epochs: int, alpha: float, seed: int,
                         device: str = "cpu") -> list[float]:
     """Seconds per epoch of a minimal AutoRec loop over ``R`` (dense, or CSR densified per batch)."""
     torch.manual_seed(seed)
-    hidden = AutoRec().hidden_units
+    (hidden,) = AutoRec().hidden_units
     encoder = torch.nn.Linear(R.shape[1], hidden).to(device)
     decoder = torch.nn.Linear(hidden, R.shape[1]).to(device)
     params = [*encoder.parameters(), *decoder.parameters()]

@@ -79,7 +79,7 @@ def synthetic(n_users: int, n_items: int, nnz: int) -> None:
     from sklearn_recae.compose import ItemBased
 
     X = make_matrix(n_users, n_items, nnz)
-    model = ItemBased(AutoRec(hidden_units=64, max_epochs=1, early_stopping=False,
+    model = ItemBased(AutoRec(hidden_units=(64,), max_epochs=1, early_stopping=False,
                               device="cpu", random_state=0)).fit(X)
     dense_mib = n_users * n_items * 4 / 2**20
     print(f"synthetic {n_users} x {n_items}, {X.nnz:,} entries (dense float32 {dense_mib:.0f} MiB):")

@@ -87,7 +87,7 @@ def main() -> None:
     X = make_matrix(args.rows, args.items, args.nnz)
     print(f"X: {X.shape}, {X.nnz:,} entries, {X.data.nbytes + X.indices.nbytes + X.indptr.nbytes >> 20} MiB as CSR;"
           f" dense would be {X.shape[0] * X.shape[1] * 4 / 2**30:.1f} GiB")
-    model = AutoRec(hidden_units=args.hidden_units, batch_size=args.batch_size, max_epochs=1,
+    model = AutoRec(hidden_units=(args.hidden_units,), batch_size=args.batch_size, max_epochs=1,
                     early_stopping=False, device="cpu", random_state=0).fit(X[:5000])
     with tempfile.TemporaryDirectory() as tmp:
         model_path, data_path = Path(tmp) / "model.pkl", Path(tmp) / "X.npz"

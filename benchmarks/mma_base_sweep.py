@@ -70,7 +70,7 @@ def validation_split(R: sp.csr_matrix, seed: int) -> tuple[sp.csr_matrix, sp.csr
 
 def _base_params(base: str, alpha: float, hidden_units: int, dropout: float) -> dict:
     loss, penalty = base.split("_")
-    return dict(loss=loss, penalty=penalty, hidden_units=hidden_units, dropout=dropout,
+    return dict(loss=loss, penalty=penalty, hidden_units=(hidden_units,), dropout=dropout,
                 alpha=alpha, lr=LR)
 
 

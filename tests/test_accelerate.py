@@ -48,8 +48,8 @@ RATINGS = make_interactions(80, 30, density=0.2, random_state=0)
 CASES = [
     (MultVAE(hidden_units=(16, 8), max_epochs=2, batch_size=32), IMPLICIT),
     (MultDAE(hidden_units=(8,), max_epochs=2, batch_size=32), IMPLICIT),
-    (RecVAE(hidden_units=16, n_components=8, max_epochs=2, batch_size=32), IMPLICIT),
-    (AutoRec(hidden_units=8, max_epochs=2), RATINGS),
+    (RecVAE(hidden_units=(16,), n_components=8, max_epochs=2, batch_size=32), IMPLICIT),
+    (AutoRec(hidden_units=(8,), max_epochs=2), RATINGS),
 ]
 
 

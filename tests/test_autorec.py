@@ -10,7 +10,7 @@ from sklearn_recae.datasets import make_interactions
 from sklearn_recae.metrics import get_scorer, rmse
 from sklearn_recae.model_selection import PredefinedEntrySplit, train_test_split
 
-FAST = dict(hidden_units=16, batch_size=32, lr=1e-2, alpha=1.0, random_state=0)
+FAST = dict(hidden_units=(16,), batch_size=32, lr=1e-2, alpha=1.0, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +124,12 @@ def test_invalid_parameters_raise(ratings):
             AutoRec(**bad).fit(X_train)
 
 
+@pytest.mark.parametrize("units", [(8, 4), (), (0,), 200])
+def test_hidden_units_is_a_tuple_of_one_width(ratings, units):
+    with pytest.raises(ValueError, match="hidden_units"):
+        AutoRec(hidden_units=units, max_epochs=1).fit(ratings[0])
+
+
 def test_verbose_prints_epoch_table(ratings, capsys):
     X_train, _ = ratings
     AutoRec(max_epochs=2, verbose=1, **FAST).fit(X_train)
@@ -135,12 +141,12 @@ def test_grid_search_fold_in_protocol_with_two_jobs(ratings):
     X_train, _ = ratings
     search = GridSearchCV(
         AutoRec(max_epochs=15, **FAST),
-        {"hidden_units": [4, 32]},
+        {"hidden_units": [(4,), (32,)]},
         cv=KFold(3, shuffle=True, random_state=0),
         scoring=get_scorer("neg_rmse"),
         n_jobs=2,
     ).fit(X_train)
-    assert search.best_params_["hidden_units"] in (4, 32)
+    assert search.best_params_["hidden_units"] in ((4,), (32,))
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_estimator_.predict(X_train[:3]).shape == (3, X_train.shape[1])
 

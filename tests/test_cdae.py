@@ -17,7 +17,7 @@ from sklearn_recae.nn.cdae import CDAEModule
 
 from .recommender_checks import make_checkerboard, precision_of_withheld
 
-FAST = dict(hidden_units=16, batch_size=16, max_epochs=15, early_stopping=False, random_state=0)
+FAST = dict(hidden_units=(16,), batch_size=16, max_epochs=15, early_stopping=False, random_state=0)
 ROWS = np.arange(120)  # the checkerboard's rows, 30 per block
 FIT, NEW = ROWS[ROWS % 4 != 0], ROWS[ROWS % 4 == 0]  # fitted user u is row FIT[u]; NEW: new users
 N_FIT = len(FIT)
@@ -131,7 +131,7 @@ def test_users_are_checked(fitted, data, users, error, match):
 
 def test_validation_ndcg_ranks_with_each_users_own_vector(data):
     X, _ = data
-    model = CDAE(hidden_units=16, batch_size=16, max_epochs=6, n_iter_no_change=2,
+    model = CDAE(hidden_units=(16,), batch_size=16, max_epochs=6, n_iter_no_change=2,
                  refit=False, random_state=0).fit(X)
     scores = model.validation_scores_
     assert np.isfinite(scores).all() and ((scores >= 0) & (scores <= 1)).all()
@@ -147,7 +147,7 @@ def test_fixed_validation_matrix_keeps_the_row_users(data):
     keep = np.zeros(X.shape[0], dtype=np.float32)
     keep[rows] = 1.0
     X_valid = sp.csr_matrix(sp.diags(keep) @ withheld)  # zero rows are stored as no entry
-    model = CDAE(hidden_units=8, batch_size=32, max_epochs=2, random_state=0)
+    model = CDAE(hidden_units=(8,), batch_size=32, max_epochs=2, random_state=0)
     model.fit(X, X_valid=X_valid)
     ranked = model.recommend(X, k=X.shape[1], users=np.arange(X.shape[0]))
     assert ndcg_at_k(X_valid, ranked) == pytest.approx(model.validation_scores_[-1], abs=1e-4)
@@ -191,6 +191,12 @@ def test_weight_decay_shrinks_the_weights(data):
         model = CDAE(weight_decay=weight_decay, **params).fit(X[:32])
         norms.append(model.net_.module_.l2_penalty(torch.arange(32)).item())
     assert norms[1] < norms[0]
+
+
+def test_hidden_units_is_a_tuple_of_one_width(data):
+    message = r"CDAE has exactly 1 hidden width.*e\.g\. \(16,\), got \(16, 8\)"
+    with pytest.raises(ValueError, match=message):
+        CDAE(hidden_units=(16, 8), max_epochs=1).fit(data[0])
 
 
 def test_logistic_loss_needs_a_sigmoid_output(data):

@@ -12,6 +12,7 @@ that learns the checkerboard, and whether it is an explicit-rating model).
 from __future__ import annotations
 
 import copy
+import inspect
 import pickle
 import warnings
 
@@ -60,16 +61,16 @@ def _small_mma_bases(**params):
 
 
 ESTIMATORS = [
-    AutoRec(hidden_units=8, max_epochs=3, batch_size=16, random_state=0),
+    AutoRec(hidden_units=(8,), max_epochs=3, batch_size=16, random_state=0),
     MultiMetricAutoRec(
-        _small_mma_bases(hidden_units=4, max_epochs=2, batch_size=16), random_state=0
+        _small_mma_bases(hidden_units=(4,), max_epochs=2, batch_size=16), random_state=0
     ),
-    ItemBased(AutoRec(hidden_units=8, max_epochs=3, batch_size=16, random_state=0)),
+    ItemBased(AutoRec(hidden_units=(8,), max_epochs=3, batch_size=16, random_state=0)),
     DenoisingAutoEncoder(hidden_units=(8,), max_epochs=2, batch_size=16, random_state=0),
     MultDAE(hidden_units=(8, 4), max_epochs=2, batch_size=16, random_state=0),
-    CDAE(hidden_units=8, max_epochs=2, batch_size=16, random_state=0),
+    CDAE(hidden_units=(8,), max_epochs=2, batch_size=16, random_state=0),
     MultVAE(hidden_units=(8, 4), max_epochs=2, batch_size=16, random_state=0),
-    RecVAE(hidden_units=8, n_components=4, n_layers=2, max_epochs=1, batch_size=16,
+    RecVAE(hidden_units=(8,), n_components=4, n_layers=2, max_epochs=1, batch_size=16,
            random_state=0),
     # Adam: the checks' inputs are ~100, on which the default momentum SGD diverges
     DeepRec(hidden_units=(8, 4), optimizer="adam", max_epochs=3, batch_size=16, random_state=0),
@@ -142,7 +143,7 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
 RECOMMENDERS = [
     pytest.param(
         Recommender(
-            lambda: AutoRec(hidden_units=32, max_epochs=150, batch_size=32, lr=1e-2, alpha=0.1,
+            lambda: AutoRec(hidden_units=(32,), max_epochs=150, batch_size=32, lr=1e-2, alpha=0.1,
                             early_stopping=False, random_state=0),
         ),
         id="AutoRec",
@@ -150,7 +151,7 @@ RECOMMENDERS = [
     pytest.param(
         Recommender(
             lambda: MultiMetricAutoRec(
-                _small_mma_bases(hidden_units=32, max_epochs=60, batch_size=32, lr=1e-2,
+                _small_mma_bases(hidden_units=(32,), max_epochs=60, batch_size=32, lr=1e-2,
                                  alpha=0.1, dropout=0.0),
                 random_state=0,
             ),
@@ -160,7 +161,7 @@ RECOMMENDERS = [
     pytest.param(
         Recommender(
             lambda: ItemBased(
-                AutoRec(hidden_units=32, max_epochs=150, batch_size=32, lr=1e-2, alpha=0.1,
+                AutoRec(hidden_units=(32,), max_epochs=150, batch_size=32, lr=1e-2, alpha=0.1,
                         early_stopping=False, random_state=0),
                 batch_size=7,
             ),
@@ -186,7 +187,7 @@ RECOMMENDERS = [
     ),
     pytest.param(
         Recommender(
-            lambda: CDAE(hidden_units=16, max_epochs=15, batch_size=16, early_stopping=False,
+            lambda: CDAE(hidden_units=(16,), max_epochs=15, batch_size=16, early_stopping=False,
                          random_state=0),
             explicit=False,
         ),
@@ -202,7 +203,7 @@ RECOMMENDERS = [
     ),
     pytest.param(
         Recommender(
-            lambda: RecVAE(hidden_units=32, n_components=16, n_layers=2, max_epochs=15,
+            lambda: RecVAE(hidden_units=(32,), n_components=16, n_layers=2, max_epochs=15,
                            batch_size=16, lr=1e-2, early_stopping=False, random_state=0),
             explicit=False,
         ),
@@ -270,6 +271,23 @@ RECOMMENDERS = [
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator_class", sorted({type(est) for est in ESTIMATORS},
+                                                    key=lambda cls: cls.__name__))
+def test_layer_widths_are_tuples_of_ints(estimator_class):
+    """One name, one type: each width parameter (``hidden_units``, NRP's ``*_units``) is a tuple."""
+    widths = {name: param.default for name, param
+              in inspect.signature(estimator_class.__init__).parameters.items()
+              if name.endswith("_units")}
+    for name, default in widths.items():
+        assert default is None and name == "side_units" or (
+            isinstance(default, tuple) and default
+            and all(isinstance(h, int) and h >= 1 for h in default)
+        ), f"{estimator_class.__name__}.{name} defaults to {default!r}, not a tuple of ints"
+    assert "hidden_units" in widths or estimator_class.__name__ not in {
+        "AutoRec", "CDAE", "DeepRec", "DenoisingAutoEncoder", "MultDAE", "MultVAE", "RecVAE"
+    }
 
 
 @pytest.fixture(scope="module", params=RECOMMENDERS)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
 
-from sklearn_recae.autoencoder import DenoisingAutoEncoder
+from sklearn_recae.autoencoder import DenoisingAutoEncoder, MultDAE, MultVAE, RecVAE
 from sklearn_recae.metrics import ndcg_at_k
 from sklearn_recae.model_selection import holdout_row_entries
 from sklearn_recae.nn.dae import DenoisingAutoEncoderModule, parse_activation_pair
@@ -95,3 +97,19 @@ def test_binarize_reads_values_as_signs():
     a = DenoisingAutoEncoder(max_epochs=2, early_stopping=False, **FAST).fit(X)
     b = DenoisingAutoEncoder(max_epochs=2, early_stopping=False, **FAST).fit((X > 0) * 1.0)
     np.testing.assert_array_equal(a.predict(X), b.predict((X > 0) * 1.0))
+
+
+SIBLINGS = [DenoisingAutoEncoder, MultDAE, MultVAE, RecVAE]
+
+
+@pytest.mark.parametrize("estimator_class", SIBLINGS, ids=lambda cls: cls.__name__)
+def test_implicit_autoencoders_are_siblings_with_only_their_own_parameters(estimator_class):
+    own = [name for name in inspect.signature(estimator_class.__init__).parameters
+           if name != "self"]
+    assert sorted(estimator_class().get_params()) == sorted(own)
+    assert set(estimator_class._parameter_constraints) == set(own)
+    for other in SIBLINGS:
+        assert other is estimator_class or not issubclass(estimator_class, other)
+    # no class attribute stands for a parameter the class does not have
+    for name in set().union(*(inspect.signature(cls.__init__).parameters for cls in SIBLINGS)):
+        assert name in own or not hasattr(estimator_class, name), name

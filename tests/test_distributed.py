@@ -41,7 +41,7 @@ def _searches():
     )
     autorec = GridSearchCV(
         AutoRec(max_epochs=3, early_stopping=False, device="cpu", random_state=0),
-        {"hidden_units": [4, 16], "alpha": [1.0, 100.0]},
+        {"hidden_units": [(4,), (16,)], "alpha": [1.0, 100.0]},
         cv=KFold(2),
         scoring=get_scorer("neg_rmse"),
     )

@@ -43,14 +43,14 @@ RATINGS = make_interactions(120, 50, density=0.1, random_state=0)
 SMALL = {"max_epochs": 2, "random_state": 0}
 
 CASES = [
-    (AutoRec(hidden_units=8, **SMALL), RATINGS),
+    (AutoRec(hidden_units=(8,), **SMALL), RATINGS),
     (DeepRec(hidden_units=(8,), **SMALL), RATINGS),
     (DenoisingAutoEncoder(hidden_units=(8,), **SMALL), IMPLICIT),
     (MultDAE(hidden_units=(8,), **SMALL), IMPLICIT),
     (MultDAE(hidden_units=(8,), sparse_input=True, **SMALL), IMPLICIT),
     (MultVAE(hidden_units=(16, 8), **SMALL), IMPLICIT),
-    (RecVAE(hidden_units=16, n_components=8, **SMALL), IMPLICIT),
-    (CDAE(hidden_units=8, **SMALL), IMPLICIT),
+    (RecVAE(hidden_units=(16,), n_components=8, **SMALL), IMPLICIT),
+    (CDAE(hidden_units=(8,), **SMALL), IMPLICIT),
 ]
 IDS = [f"{type(e).__name__}-{getattr(e, 'sparse_input', '')}" for e, _ in CASES]
 

@@ -35,7 +35,7 @@ def X():
     return make_interactions(120, 40, density=0.3, random_state=0)
 
 
-FAST = dict(hidden_units=8, batch_size=16, random_state=0)
+FAST = dict(hidden_units=(8,), batch_size=16, random_state=0)
 
 
 def test_autorec_keeps_best_weights_and_skips_the_refit(X):

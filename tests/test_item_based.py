@@ -13,7 +13,7 @@ from sklearn_recae.ensemble import MultiMetricAutoRec
 from sklearn_recae.metrics import get_scorer, ndcg_at_k, recall_at_k, rmse
 from sklearn_recae.model_selection import PredefinedEntrySplit, train_test_split
 
-INNER = dict(hidden_units=16, max_epochs=15, batch_size=32, lr=1e-2, alpha=1.0,
+INNER = dict(hidden_units=(16,), max_epochs=15, batch_size=32, lr=1e-2, alpha=1.0,
              clip_predictions=False, random_state=0)
 
 

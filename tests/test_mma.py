@@ -70,7 +70,7 @@ def test_weights_reject_bad_losses(bad):
         self_adaptive_weights([[1.0, 2.0]], -1.0)
 
 
-def _bases(max_epochs=(6, 6, 6, 6), hidden_units=8):
+def _bases(max_epochs=(6, 6, 6, 6), hidden_units=(8,)):
     return [
         (f"{loss}_{penalty}", AutoRec(hidden_units, loss=loss, penalty=penalty, alpha=1.0,
                                       lr=1e-2, batch_size=16, max_epochs=epochs,
@@ -136,11 +136,11 @@ def test_default_estimators_and_nested_params():
     assert names == ["l1_l1", "l1_l2", "l2_l1", "l2_l2"]
     params = mma.get_params()
     assert params["l2_l2__loss"] == "l2" and params["l1_l2__penalty"] == "l2"
-    mma.set_params(l1_l2__hidden_units=300, delta=0.5)
-    assert dict(mma.estimators)["l1_l2"].hidden_units == 300
+    mma.set_params(l1_l2__hidden_units=(300,), delta=0.5)
+    assert dict(mma.estimators)["l1_l2"].hidden_units == (300,)
     default_units = default_mma_estimators()[0][1].hidden_units  # the other bases untouched
     assert mma.estimators[0][1].hidden_units == default_units and mma.delta == 0.5
-    assert clone(mma).get_params()["l1_l2__hidden_units"] == 300
+    assert clone(mma).get_params()["l1_l2__hidden_units"] == (300,)
 
 
 def test_grid_search_tunes_bases_and_ensemble_together(ratings):
@@ -148,7 +148,7 @@ def test_grid_search_tunes_bases_and_ensemble_together(ratings):
     X_fit, X_valid = train_test_split(X_train, test_size=0.1, random_state=1)
     search = GridSearchCV(
         MultiMetricAutoRec(_bases(max_epochs=(3, 3, 3, 3)), random_state=0),
-        {"delta": [0.0, 10.0], "l2_l2__hidden_units": [4, 8]},
+        {"delta": [0.0, 10.0], "l2_l2__hidden_units": [(4,), (8,)]},
         cv=PredefinedEntrySplit(),
         scoring=get_scorer("neg_rmse"),
     ).fit(X_fit, X_valid)
@@ -175,7 +175,7 @@ class _NoValidationRecord(AutoRec):
 
 
 def test_base_without_validation_record_raises(ratings):
-    bases = _bases()[:3] + [("odd", _NoValidationRecord(4, max_epochs=1))]
+    bases = _bases()[:3] + [("odd", _NoValidationRecord((4,), max_epochs=1))]
     with pytest.raises(TypeError, match="'odd'.*validation_scores_"):
         MultiMetricAutoRec(bases).fit(ratings[0])
 
@@ -232,15 +232,15 @@ def test_too_few_entries_for_the_validation_split_raise_in_user_terms(
 def test_base_params_reach_every_base_at_fit(ratings):
     X_train, _ = ratings
     bases = _bases(max_epochs=(3, 3, 3, 3))
-    mma = MultiMetricAutoRec(bases, base_params={"hidden_units": 5, "max_epochs": 2},
+    mma = MultiMetricAutoRec(bases, base_params={"hidden_units": (5,), "max_epochs": 2},
                              random_state=0).fit(X_train)
     for base in mma.estimators_:
-        assert base.hidden_units == 5 and len(base.validation_scores_) <= 2
-    assert all(base.hidden_units == 8 for _, base in mma.estimators)  # the given bases unchanged
-    assert mma.get_params()["base_params"] == {"hidden_units": 5, "max_epochs": 2}
-    assert clone(mma).get_params()["base_params"] == {"hidden_units": 5, "max_epochs": 2}
+        assert base.hidden_units == (5,) and len(base.validation_scores_) <= 2
+    assert all(base.hidden_units == (8,) for _, base in mma.estimators)  # the given bases unchanged
+    assert mma.get_params()["base_params"] == {"hidden_units": (5,), "max_epochs": 2}
+    assert clone(mma).get_params()["base_params"] == {"hidden_units": (5,), "max_epochs": 2}
     # with the default bases too, and without making them explicit
-    default = MultiMetricAutoRec(base_params={"hidden_units": 7})
+    default = MultiMetricAutoRec(base_params={"hidden_units": (7,)})
     assert default.set_params(delta=0.5).estimators is None
 
 
@@ -250,7 +250,7 @@ def test_base_params_unknown_to_a_base_raise_before_training(ratings):
         mma.fit(ratings[0])
     assert not hasattr(mma, "estimators_")
     with pytest.raises(ValueError, match="base_params"):
-        MultiMetricAutoRec(_bases(), base_params=[("hidden_units", 5)]).fit(ratings[0])
+        MultiMetricAutoRec(_bases(), base_params=[("hidden_units", (5,))]).fit(ratings[0])
 
 
 def test_grid_search_over_base_params():
@@ -258,7 +258,7 @@ def test_grid_search_over_base_params():
     X_fit, X_valid = train_test_split(X, test_size=0.2, random_state=0)
     search = GridSearchCV(
         MultiMetricAutoRec(_bases(max_epochs=(2, 2, 2, 2)), random_state=0),
-        {"base_params": [{"hidden_units": 3}, {"hidden_units": 6}]},
+        {"base_params": [{"hidden_units": (3,)}, {"hidden_units": (6,)}]},
         cv=PredefinedEntrySplit(),
         scoring=get_scorer("neg_rmse"),
     ).fit(X_fit, X_valid)

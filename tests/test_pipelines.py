@@ -32,7 +32,7 @@ def X():
 
 
 def _autorec(**params):
-    return AutoRec(hidden_units=8, max_epochs=3, batch_size=32, early_stopping=False,
+    return AutoRec(hidden_units=(8,), max_epochs=3, batch_size=32, early_stopping=False,
                    random_state=0, **params)
 
 
@@ -99,7 +99,7 @@ def test_grid_search_tunes_both_steps_fold_in(X, routing):
 
 def test_grid_search_tunes_autorec_and_knn(X):
     pipe = _pipe()
-    grid = {"autorec__hidden_units": [4, 8], "kneighborsrecommender__n_neighbors": [5, 20]}
+    grid = {"autorec__hidden_units": [(4,), (8,)], "kneighborsrecommender__n_neighbors": [5, 20]}
     search = GridSearchCV(pipe, grid, cv=KFold(3), scoring=get_scorer("recall@10"))
     import warnings
 

@@ -235,7 +235,7 @@ def test_recommend_round_trip_with_an_estimator(ratings):
 
     enc = InteractionEncoder(rating_col="rating")
     X = enc.fit_transform(ratings)
-    model = AutoRec(hidden_units=4, max_epochs=2, random_state=0).fit(X)
+    model = AutoRec(hidden_units=(4,), max_epochs=2, random_state=0).fit(X)
     top = model.recommend(X[:2], k=1)
     out = enc.recommendations_to_frame(top, users=enc.user_ids_[:2])
     assert out.shape == (2, 3)

@@ -456,8 +456,9 @@ def test_get_scorer_error_lists_names():
 def test_grid_search_autorec_with_package_scorers():
     """scoring=<scorer> and a multi-metric dict with refit work; the bare name does not."""
     X = make_interactions(40, 20, density=0.3, random_state=0)
-    est = AutoRec(hidden_units=4, max_epochs=3, early_stopping=False, device="cpu", random_state=0)
-    grid = {"hidden_units": [4, 8]}
+    est = AutoRec(hidden_units=(4,), max_epochs=3, early_stopping=False, device="cpu",
+                  random_state=0)
+    grid = {"hidden_units": [(4,), (8,)]}
     # scikit-learn does not know this package's names
     with pytest.raises(ValueError, match="scoring"):
         GridSearchCV(est, grid, cv=KFold(2), scoring="neg_rmse").fit(X)
@@ -563,7 +564,7 @@ def test_foldin_popularity_scorers_equal_metric_functions(wide_ratings, k):
 
 def test_popularity_scorers_with_autorec(wide_ratings):
     X_train, y = holdout_row_entries(wide_ratings, 0.3, random_state=0)
-    est = AutoRec(hidden_units=8, max_epochs=2, early_stopping=False, device="cpu",
+    est = AutoRec(hidden_units=(8,), max_epochs=2, early_stopping=False, device="cpu",
                   random_state=0).fit(X_train)
     y_rec = est.recommend(X_train, k=50)
     popularity = _source_popularity(X_train)

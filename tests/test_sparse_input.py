@@ -156,8 +156,8 @@ ESTIMATORS = [
     (MultVAE(hidden_units=(16, 8), dropout=0.0), IMPLICIT),
     (MultDAE(hidden_units=(16,), dropout=0.0), IMPLICIT),
     (DenoisingAutoEncoder(hidden_units=(16,), dropout=0.0), IMPLICIT),
-    (AutoRec(hidden_units=16, dropout=0.0), RATINGS),
-    (RecVAE(hidden_units=16, n_components=8, n_layers=2, dropout=0.0), IMPLICIT),
+    (AutoRec(hidden_units=(16,), dropout=0.0), RATINGS),
+    (RecVAE(hidden_units=(16,), n_components=8, n_layers=2, dropout=0.0), IMPLICIT),
 ]
 
 

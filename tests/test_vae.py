@@ -79,10 +79,10 @@ def test_vae_loss_is_nll_plus_weighted_kl():
 
 
 def test_recvae_user_specific_beta():
-    net = RecVAENet(RecVAEModule, module__n_items=3, gamma=0.005, criterion=MultinomialLoss())
+    net = RecVAENet(RecVAEModule, module__n_items=3, beta_scale=0.005, criterion=MultinomialLoss())
     y = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
     torch.testing.assert_close(net.kl_weight(y), torch.tensor([0.01, 0.015]))
-    assert RecVAENet(RecVAEModule, gamma=None, beta=0.3,
+    assert RecVAENet(RecVAEModule, beta_scale=None, beta=0.3,
                      criterion=MultinomialLoss()).kl_weight(y) == 0.3
 
 
@@ -118,7 +118,7 @@ def test_recvae_encoder_is_densely_connected():
 
 @pytest.mark.parametrize("estimator", [
     MultVAE(hidden_units=(8, 4), max_epochs=3, random_state=0),
-    RecVAE(hidden_units=8, n_components=4, max_epochs=2, random_state=0),
+    RecVAE(hidden_units=(8,), n_components=4, max_epochs=2, random_state=0),
 ], ids=["MultVAE", "RecVAE"])
 def test_prediction_uses_the_posterior_mean(estimator, X):
     model = estimator.fit(X)
@@ -152,7 +152,7 @@ def _changed(before, module) -> bool:
 
 @pytest.mark.parametrize("n_enc, n_dec", [(1, 0), (0, 2), (3, 1)])
 def test_recvae_epoch_is_encoder_then_decoder_passes(X, n_enc, n_dec):
-    model = RecVAE(hidden_units=8, n_components=4, n_enc_epochs=n_enc, n_dec_epochs=n_dec,
+    model = RecVAE(hidden_units=(8,), n_components=4, n_enc_epochs=n_enc, n_dec_epochs=n_dec,
                    max_epochs=1, batch_size=50, early_stopping=False, random_state=0).fit(X)
     assert model.history_[-1, "train_batch_count"] == 2 * (n_enc + n_dec)  # 2 batches a pass
 
@@ -170,7 +170,7 @@ def test_recvae_phases_step_only_their_optimizer(X, monkeypatch):
         return step
 
     monkeypatch.setattr(RecVAENet, "train_step", recording_train_step)
-    model = RecVAE(hidden_units=8, n_components=4, n_enc_epochs=3, n_dec_epochs=1,
+    model = RecVAE(hidden_units=(8,), n_components=4, n_enc_epochs=3, n_dec_epochs=1,
                    max_epochs=2, batch_size=50, early_stopping=False, random_state=0).fit(X)
     # per epoch: 3 encoder passes then 1 decoder pass, 2 batches each
     assert [phase for phase, _, _ in steps] == (["encoder"] * 6 + ["decoder"] * 2) * 2
@@ -200,3 +200,8 @@ def test_recvae_checks_its_mixture_weights(X):
         RecVAE(mixture_weights=(0.5, 0.5, 0.5), max_epochs=1).fit(X)
     with pytest.raises(ValueError, match="nothing would train"):
         RecVAE(n_enc_epochs=0, n_dec_epochs=0, max_epochs=1).fit(X)
+
+
+def test_recvae_hidden_units_is_one_shared_width(X):
+    with pytest.raises(ValueError, match=r"RecVAE has exactly 1 hidden width.*\(600, 600\)"):
+        RecVAE(hidden_units=(600, 600), max_epochs=1).fit(X)

@@ -229,18 +229,18 @@ class RecVAENet(VAENet):
         As for :class:`VAENet`.
     n_enc_epochs, n_dec_epochs : int, default=3, 1
         Encoder and decoder passes over the rows in one epoch.
-    gamma : float or None, default=0.005
-        ``β_u = gamma · |x_u|``; None uses ``beta``.
+    beta_scale : float or None, default=0.005
+        The paper's γ: ``β_u = beta_scale · |x_u|``; None uses ``beta``.
     beta : float, default=0.2
-        Constant KL weight when ``gamma`` is None.
+        Constant KL weight when ``beta_scale`` is None.
     """
 
     def __init__(self, module, *args, n_enc_epochs: int = 3, n_dec_epochs: int = 1,
-                 gamma: float | None = 0.005, beta: float = 0.2, **kwargs) -> None:
+                 beta_scale: float | None = 0.005, beta: float = 0.2, **kwargs) -> None:
         super().__init__(module, *args, **kwargs)
         self.n_enc_epochs = n_enc_epochs
         self.n_dec_epochs = n_dec_epochs
-        self.gamma = gamma
+        self.beta_scale = beta_scale
         self.beta = beta
 
     phase_ = "encoder"
@@ -258,9 +258,9 @@ class RecVAENet(VAENet):
         return _AlternatingPasses(self, loader) if training else loader
 
     def kl_weight(self, y_true: torch.Tensor) -> float | torch.Tensor:
-        if self.gamma is None:
+        if self.beta_scale is None:
             return self.beta
-        return self.gamma * y_true.sum(dim=1)
+        return self.beta_scale * y_true.sum(dim=1)
 
     def train_step(self, batch, **fit_params):
         """One step of the current phase's optimizer (``phase_``: encoder or decoder)."""

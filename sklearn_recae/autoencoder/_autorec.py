@@ -35,7 +35,7 @@ from ..losses import MaskedLpLoss, lp_penalty
 from ..nn.autorec import ACTIVATIONS, AutoRecModule
 from ..nn.sparse import resolve_sparse_input
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils.validation import check_held_out, check_interactions
+from ..utils.validation import check_held_out, check_hidden_units, check_interactions
 
 __all__ = ["AutoRec"]
 
@@ -65,8 +65,8 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
 
     Parameters
     ----------
-    hidden_units : int, default=200
-        Size of the hidden code.
+    hidden_units : tuple of one int, default=(200,)
+        Size of the hidden code (AutoRec has exactly one hidden layer).
     loss : {"l2", "l1"}, default="l2"
         Reconstruction error over observed entries: squared (``"l2"``, the
         paper's) or absolute (``"l1"``, MMA's L1 bases).
@@ -154,7 +154,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
     >>> from sklearn_recae.datasets import make_interactions
     >>> from sklearn_recae.autoencoder import AutoRec
     >>> X = make_interactions(100, 40, density=0.2, random_state=0)
-    >>> model = AutoRec(hidden_units=16, max_epochs=5, random_state=0).fit(X)
+    >>> model = AutoRec(hidden_units=(16,), max_epochs=5, random_state=0).fit(X)
     >>> model.predict(X[:2]).shape
     (2, 40)
     >>> model.recommend(X[:2], k=3).shape
@@ -162,7 +162,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
     """
 
     _parameter_constraints: dict = {
-        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        "hidden_units": [tuple, list],
         "loss": [StrOptions({"l2", "l1"})],
         "penalty": [StrOptions({"l2", "l1"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -186,7 +186,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
 
     def __init__(
         self,
-        hidden_units: int = 200,
+        hidden_units: tuple[int] = (200,),
         *,
         loss: str = "l2",
         penalty: str | None = "l2",
@@ -251,6 +251,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         -------
         self : AutoRec
         """
+        check_hidden_units(self, 1)
         X = check_interactions(self, X, reset=True)
         X_valid = None if X_valid is None else check_held_out(X_valid, X)
         self._warn_if_not_ratings(X)
@@ -264,7 +265,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         return RecommenderNet(
             AutoRecModule,
             module__n_inputs=X.shape[1],
-            module__hidden_units=self.hidden_units,
+            module__hidden_units=self.hidden_units[0],
             module__activation=self.activation,
             module__output_activation=self.output_activation,
             module__output_bias=self.column_means_ if self.output_activation == "identity" else None,
@@ -279,4 +280,4 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
 
     @property
     def _code_size(self) -> int:
-        return self.hidden_units
+        return self.hidden_units[0]

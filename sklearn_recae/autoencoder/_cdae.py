@@ -30,7 +30,7 @@ from ..losses import PointwiseCrossEntropyLoss, PointwiseSquaredLoss
 from ..nn.cdae import CDAEModule
 from ..nn.dae import ACTIVATION_PAIRS, parse_activation_pair
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils.validation import check_held_out, check_interactions
+from ..utils.validation import check_held_out, check_hidden_units, check_interactions
 
 __all__ = ["CDAE"]
 
@@ -76,8 +76,9 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
         Unobserved items sampled per positive, anew in every batch (the
         authors' code samples 5 per positive); None uses every unobserved item
         (the default: see Notes).
-    hidden_units : int, default=50
-        Hidden units ``K`` (the paper's experiments use 50).
+    hidden_units : tuple of one int, default=(50,)
+        Hidden units ``K`` (the paper's experiments use 50; CDAE has exactly
+        one hidden layer).
     activation : str or None, default=None
         ``"<h>-<f>"`` hidden and output activations (``"sig-sig"``,
         ``"sig-lin"``, ``"lin-sig"``, ... as for
@@ -167,7 +168,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
     >>> from sklearn_recae.autoencoder import CDAE
     >>> from sklearn_recae.datasets import make_interactions
     >>> X = (make_interactions(100, 40, density=0.2, random_state=0) > 3).astype(float)
-    >>> model = CDAE(hidden_units=16, max_epochs=3, random_state=0).fit(X)
+    >>> model = CDAE(hidden_units=(16,), max_epochs=3, random_state=0).fit(X)
     >>> model.recommend(X[:2], k=3).shape  # new users: the mean user vector
     (2, 3)
     >>> model.recommend(X[:2], k=3, users=[0, 1]).shape  # users 0 and 1 of fit
@@ -179,7 +180,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
     _parameter_constraints: dict = {
         "loss": [StrOptions({"logistic", "square"})],
         "neg_ratio": [Interval(Real, 0, None, closed="neither"), None],
-        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        "hidden_units": [tuple, list],
         "activation": [StrOptions(set(ACTIVATION_PAIRS)), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -203,7 +204,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
         loss: str = "logistic",
         *,
         neg_ratio: float | None = None,
-        hidden_units: int = 50,
+        hidden_units: tuple[int] = (50,),
         activation: str | None = None,
         dropout: float = 0.5,
         weight_decay: float = 0.001,
@@ -261,6 +262,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
         -------
         self : CDAE
         """
+        check_hidden_units(self, 1)
         self._check_activation()
         X = self._prepare(check_interactions(self, X, reset=True))
         X_valid = None if X_valid is None else check_held_out(X_valid, X)
@@ -314,7 +316,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
             CDAEModule,
             module__n_items=X.shape[1],
             module__n_users=X.shape[0],
-            module__n_hidden=self.hidden_units,
+            module__n_hidden=self.hidden_units[0],
             module__activation=self._activation(),
             module__dropout=self.dropout,
             criterion=self._criterion(),
@@ -392,15 +394,15 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
 
         Returns
         -------
-        codes : ndarray of shape (n_rows, hidden_units), dtype float32
+        codes : ndarray of shape (n_rows, hidden_units[0]), dtype float32
         """
         if users is None:
-            return self._encode_rows(X, self.hidden_units)
+            return self._encode_rows(X, self._code_size)
         X = self._check_predict_input(X)
         users = self._check_users(users, X.shape[0])
         module = self.net_.module_.eval()
         device = self.net_.device
-        out = np.empty((X.shape[0], self.hidden_units), dtype=np.float32)
+        out = np.empty((X.shape[0], self._code_size), dtype=np.float32)
         with torch.no_grad():
             for rows, block in iter_row_blocks(X, self._batch_rows()):
                 x = csr_to_torch(block).to(device).to_dense()
@@ -410,4 +412,4 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
 
     @property
     def _code_size(self) -> int:
-        return self.hidden_units
+        return self.hidden_units[0]

@@ -23,16 +23,7 @@ from numbers import Integral, Real
 import scipy.sparse as sp
 import torch
 
-from .._skorch import (
-    OPTIMIZERS,
-    Callback,
-    GradientNormClipping,
-    MaxNormClipping,
-    RecommenderNet,
-    collate_csr,
-)
-from .._torch_base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender
-from ..base import atomic_fit
+from .._skorch import Callback, GradientNormClipping, MaxNormClipping
 from ..losses import (
     MILLoss,
     MultinomialLoss,
@@ -40,9 +31,13 @@ from ..losses import (
     PointwiseCrossEntropyLoss,
 )
 from ..nn.dae import ACTIVATION_PAIRS, DenoisingAutoEncoderModule, parse_activation_pair
-from ..nn.sparse import resolve_sparse_input
-from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils.validation import check_held_out, check_interactions
+from ..utils._sklearn import Interval, StrOptions
+from ._implicit_base import (
+    TRAINING_CONSTRAINTS,
+    _ImplicitAutoEncoder,
+    store_init_params,
+    weight_decay_params,
+)
 
 __all__ = ["DenoisingAutoEncoder"]
 
@@ -57,7 +52,7 @@ class SquaredErrorLoss(torch.nn.Module):
         return (y_pred - y_true).square().sum() / y_pred.shape[0]
 
 
-class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
+class DenoisingAutoEncoder(_ImplicitAutoEncoder):
     """User-based denoising autoencoder for implicit feedback, with the MIL loss and baselines.
 
     A row's interactions are corrupted by dropout, L2-normalised, encoded and
@@ -152,6 +147,7 @@ class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRec
     """
 
     _parameter_constraints: dict = {
+        **TRAINING_CONSTRAINTS,
         "loss": [StrOptions({"mil", "ce", "ce_pair", "multinomial", "mse"})],
         "A": [Interval(Real, 0, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="neither")],
@@ -159,29 +155,13 @@ class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRec
         "gamma_neg": [Interval(Real, 0, None, closed="neither")],
         "neg_ratio": [Interval(Real, 0, None, closed="neither"), None],
         "n_pairs": [Interval(Integral, 1, None, closed="left")],
-        "hidden_units": [tuple, list],
         "activation": [StrOptions(set(ACTIVATION_PAIRS))],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
         "normalize": ["boolean"],
         "batch_norm": ["boolean"],
         "max_norm_encoder": [Interval(Real, 0, None, closed="neither"), None],
         "max_norm_decoder": [Interval(Real, 0, None, closed="neither"), None],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "k_valid": [Interval(Integral, 1, None, closed="left")],
-        "refit": ["boolean"],
-        "binarize": ["boolean"],
-        "sparse_input": [StrOptions({"auto"}), "boolean"],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -218,79 +198,22 @@ class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRec
         random_state=None,
         verbose: int = 0,
     ) -> None:
-        self.loss = loss
-        self.A = A
-        self.gamma = gamma
-        self.gamma_pos = gamma_pos
-        self.gamma_neg = gamma_neg
-        self.neg_ratio = neg_ratio
-        self.n_pairs = n_pairs
-        self.hidden_units = hidden_units
-        self.activation = activation
-        self.dropout = dropout
-        self.normalize = normalize
-        self.batch_norm = batch_norm
-        self.max_norm_encoder = max_norm_encoder
-        self.max_norm_decoder = max_norm_decoder
-        self.weight_decay = weight_decay
-        self.clip_grad_norm = clip_grad_norm
-        self.optimizer = optimizer
-        self.lr = lr
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.k_valid = k_valid
-        self.refit = refit
-        self.binarize = binarize
-        self.sparse_input = sparse_input
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        store_init_params(self, locals())
 
-    @atomic_fit
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, *, X_valid=None):
-        """Fit the autoencoder on the rows of ``X``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_rows, n_items)
-            Implicit feedback; zeros (stored or not) are unobserved. Not modified.
-        y : None
-            Ignored; accepted for Pipeline and GridSearchCV compatibility.
-        X_valid : {array-like, sparse matrix} of shape (n_rows, n_items), default=None
-            Held-out entries, ranked from ``X``'s (their NDCG@``k_valid`` is
-            recorded each epoch and, with ``early_stopping``, training stops on it).
-
-        Returns
-        -------
-        self : DenoisingAutoEncoder
-        """
-        self._check_loss_activation()
-        X = self._prepare(check_interactions(self, X, reset=True))
-        if self.batch_norm and X.shape[0] < 2:
-            raise ValueError(
-                f"X has {X.shape[0]} row(s); batch normalization needs at least 2 rows to "
-                "train on, got 1 sample. Set batch_norm=False to fit a single row."
-            )
-        X_valid = None if X_valid is None else check_held_out(X_valid, X)
-        self._fit_net(X, X_valid)
-        return self
-
-    def _check_loss_activation(self) -> None:
+    def _check_params(self) -> None:
+        super()._check_params()
         _, output = parse_activation_pair(self.activation)
         if self.loss in _PROBABILITY_LOSSES and output != "sigmoid":
             raise ValueError(
                 f"loss={self.loss!r} reads the output as a probability and needs a sigmoid "
                 f"output (activation '<hidden>-sig'), got activation={self.activation!r}."
             )
-        if not self.hidden_units or not all(
-            isinstance(h, Integral) and h >= 1 for h in self.hidden_units
-        ):
+
+    def _check_rows(self, X: sp.csr_matrix) -> None:
+        if self.batch_norm and X.shape[0] < 2:
             raise ValueError(
-                f"hidden_units must be a non-empty tuple of positive ints, got {self.hidden_units!r}."
+                f"X has {X.shape[0]} row(s); batch normalization needs at least 2 rows to "
+                "train on, got 1 sample. Set batch_norm=False to fit a single row."
             )
 
     def _criterion(self) -> torch.nn.Module:
@@ -305,39 +228,22 @@ class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRec
             return MultinomialLoss()
         return SquaredErrorLoss()
 
-    def _build_net(
-        self, X: sp.csr_matrix, device: str, *, train_split, max_epochs: int
-    ) -> RecommenderNet:
-        return self._net_class(
-            **self._module_params(X, device),
-            criterion=self._criterion(),
-            **({"optimizer__weight_decay": self.weight_decay} if self.weight_decay else {}),
-            **self._loop_params(device, train_split=train_split, max_epochs=max_epochs,
-                                collate_fn=collate_csr),
-            # batch normalization cannot train on a batch of one row: drop such a last batch
-            iterator_train__drop_last=self.batch_norm and X.shape[0] % self.batch_size == 1,
-            **self._ranking_validation(train_split, self._training_callbacks(X)),
-        )
+    def _optimizer_params(self) -> dict:
+        return weight_decay_params(self.weight_decay)
 
-    #: The skorch net class (the VAEs use a subclass that adds the KL term).
-    _net_class = RecommenderNet
+    def _drop_last(self, X: sp.csr_matrix) -> bool:
+        # batch normalization cannot train on a batch of one row: drop such a last batch
+        return self.batch_norm and X.shape[0] % self.batch_size == 1
 
-    def _module_params(self, X: sp.csr_matrix, device: str) -> dict:
-        """The torch module and its ``module__`` parameters for ``X`` on ``device``."""
+    _module = DenoisingAutoEncoderModule
+
+    def _model_params(self) -> dict:
         return {
-            "module": DenoisingAutoEncoderModule,
-            "module__n_items": X.shape[1],
             "module__hidden_units": tuple(self.hidden_units),
             "module__activation": self.activation,
-            "module__dropout": self.dropout,
             "module__normalize": self.normalize,
             "module__batch_norm": self.batch_norm,
-            "module__sparse_input": self._sparse_input(X, device),
         }
-
-    def _sparse_input(self, X: sp.csr_matrix, device: str) -> bool:
-        """``sparse_input`` resolved for ``X`` and ``device`` (``"auto"``: by density, on CPU)."""
-        return resolve_sparse_input(self.sparse_input, *X.shape, X.nnz, device)
 
     def _training_callbacks(self, X: sp.csr_matrix) -> list[tuple[str, Callback]]:
         """The callbacks acting on training steps: gradient clipping and max-norm."""
@@ -348,7 +254,3 @@ class DenoisingAutoEncoder(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRec
             callbacks.append(("max_norm", MaxNormClipping(self.max_norm_encoder,
                                                           self.max_norm_decoder)))
         return callbacks
-
-    @property
-    def _code_size(self) -> int:
-        return self.hidden_units[-1]

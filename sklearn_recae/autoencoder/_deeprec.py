@@ -67,7 +67,7 @@ from ..losses import MaskedLpLoss
 from ..nn.autorec import ACTIVATIONS
 from ..nn.deeprec import DeepRecModule
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils.validation import check_held_out, check_interactions
+from ..utils.validation import check_held_out, check_hidden_units, check_interactions
 
 __all__ = ["DeepRec"]
 
@@ -272,14 +272,7 @@ class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         -------
         self : DeepRec
         """
-        if not self.hidden_units or not all(
-            isinstance(h, Integral) and not isinstance(h, bool) and h >= 1
-            for h in self.hidden_units
-        ):
-            raise ValueError(
-                "hidden_units must be a non-empty tuple of positive ints, "
-                f"got {self.hidden_units!r}."
-            )
+        check_hidden_units(self)
         X = check_interactions(self, X, reset=True)
         X_valid = None if X_valid is None else check_held_out(X_valid, X)
         self._warn_if_not_ratings(X)

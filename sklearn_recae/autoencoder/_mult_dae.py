@@ -19,12 +19,21 @@ validation NDCG@100 of each setting): lr 1e-3 0.3074 ± 0.0053 against 3e-3
 
 from __future__ import annotations
 
-from ._dae import DenoisingAutoEncoder
+from numbers import Real
+
+from ..nn.dae import DenoisingAutoEncoderModule
+from ..utils._sklearn import Interval
+from ._implicit_base import (
+    TRAINING_CONSTRAINTS,
+    _ImplicitAutoEncoder,
+    store_init_params,
+    weight_decay_params,
+)
 
 __all__ = ["MultDAE"]
 
 
-class MultDAE(DenoisingAutoEncoder):
+class MultDAE(_ImplicitAutoEncoder):
     """Mult-DAE: a tanh autoencoder trained with the multinomial log-likelihood.
 
     ``predict`` returns logits (rank by them; ``scipy.special.softmax`` over a
@@ -64,22 +73,9 @@ n_iter_no_change, k_valid, refit, binarize, sparse_input, device, random_state, 
     (2, 3)
     """
 
-    # Fixed to the reference configuration (not parameters of this class).
-    loss = "multinomial"
-    activation = "tanh-lin"
-    normalize = True
-    batch_norm = False
-    clip_grad_norm = None
-    max_norm_encoder = None
-    max_norm_decoder = None
-
     _parameter_constraints: dict = {
-        name: constraint
-        for name, constraint in DenoisingAutoEncoder._parameter_constraints.items()
-        if name in ("hidden_units", "dropout", "weight_decay", "optimizer", "lr", "max_epochs",
-                    "batch_size", "early_stopping", "validation_fraction", "n_iter_no_change",
-                    "k_valid", "refit", "binarize", "sparse_input", "device", "random_state",
-                    "verbose")
+        **TRAINING_CONSTRAINTS,
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -103,23 +99,19 @@ n_iter_no_change, k_valid, refit, binarize, sparse_input, device, random_state, 
         random_state=None,
         verbose: int = 0,
     ) -> None:
-        self.hidden_units = hidden_units
-        self.dropout = dropout
-        self.weight_decay = weight_decay
-        self.optimizer = optimizer
-        self.lr = lr
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.k_valid = k_valid
-        self.refit = refit
-        self.binarize = binarize
-        self.sparse_input = sparse_input
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        store_init_params(self, locals())
 
-    def _module_params(self, X, device: str) -> dict:
-        return {**super()._module_params(X, device), "module__xavier_init": True}
+    _module = DenoisingAutoEncoderModule
+
+    def _model_params(self) -> dict:
+        # the reference configuration (module docstring)
+        return {
+            "module__hidden_units": tuple(self.hidden_units),
+            "module__activation": "tanh-lin",
+            "module__normalize": True,
+            "module__batch_norm": False,
+            "module__xavier_init": True,
+        }
+
+    def _optimizer_params(self) -> dict:
+        return weight_decay_params(self.weight_decay)

@@ -46,7 +46,12 @@ import scipy.sparse as sp
 from .._skorch import Callback, KLAnnealing, VAENet
 from ..nn.vae import MultVAEModule
 from ..utils._sklearn import Interval
-from ._mult_dae import MultDAE
+from ._implicit_base import (
+    TRAINING_CONSTRAINTS,
+    _ImplicitAutoEncoder,
+    store_init_params,
+    weight_decay_params,
+)
 
 __all__ = ["ANNEAL_EPOCHS", "MultVAE"]
 
@@ -54,7 +59,7 @@ __all__ = ["ANNEAL_EPOCHS", "MultVAE"]
 ANNEAL_EPOCHS = 50
 
 
-class MultVAE(MultDAE):
+class MultVAE(_ImplicitAutoEncoder):
     """Mult-VAE: a tanh variational autoencoder trained with the multinomial likelihood.
 
     ``predict`` returns the logits of the posterior mean's decoding (rank by
@@ -77,7 +82,7 @@ class MultVAE(MultDAE):
         The reference code's L2 penalty as Adam weight decay.
     optimizer, lr, max_epochs, batch_size, early_stopping, validation_fraction, \
 n_iter_no_change, k_valid, refit, binarize, sparse_input, device, random_state, verbose
-        As for :class:`MultDAE`.
+        As for :class:`MultDAE` (``lr=1e-3``, ``batch_size=500``, ``n_iter_no_change=20``).
 
     Attributes
     ----------
@@ -103,7 +108,8 @@ n_epochs_, interrupted_, n_features_in_
     """
 
     _parameter_constraints: dict = {
-        **MultDAE._parameter_constraints,
+        **TRAINING_CONSTRAINTS,
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
         "beta_max": [Interval(Real, 0, None, closed="left")],
         "total_anneal_steps": [Interval(Integral, 0, None, closed="left"), None],
     }
@@ -131,27 +137,16 @@ n_epochs_, interrupted_, n_features_in_
         random_state=None,
         verbose: int = 0,
     ) -> None:
-        super().__init__(
-            hidden_units, dropout=dropout, weight_decay=weight_decay, optimizer=optimizer,
-            lr=lr, max_epochs=max_epochs, batch_size=batch_size, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
-            k_valid=k_valid, refit=refit, binarize=binarize, sparse_input=sparse_input,
-            device=device,
-            random_state=random_state, verbose=verbose,
-        )
-        self.beta_max = beta_max
-        self.total_anneal_steps = total_anneal_steps
+        store_init_params(self, locals())
 
+    _module = MultVAEModule
     _net_class = VAENet
 
-    def _module_params(self, X: sp.csr_matrix, device: str) -> dict:
-        return {
-            "module": MultVAEModule,
-            "module__n_items": X.shape[1],
-            "module__hidden_units": tuple(self.hidden_units),
-            "module__dropout": self.dropout,
-            "module__sparse_input": self._sparse_input(X, device),
-        }
+    def _model_params(self) -> dict:
+        return {"module__hidden_units": tuple(self.hidden_units)}
+
+    def _optimizer_params(self) -> dict:
+        return weight_decay_params(self.weight_decay)
 
     def _training_callbacks(self, X: sp.csr_matrix) -> list[tuple[str, Callback]]:
         steps = self.total_anneal_steps

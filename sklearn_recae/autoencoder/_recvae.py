@@ -11,7 +11,7 @@ The reference implementation (``ilya-shenbin/RecVAE``, ``model.py`` and
   1/10 · N(0, e^{10} I)``, ``q_old`` the encoder as it was after the last
   encoder phase; the KL term is the one-sample estimate
   ``Σ_d log q(z_d|x) − log p(z_d|x)``;
-- user-specific KL weight ``β_u = γ · |x_u|`` or a constant β;
+- user-specific KL weight ``β_u = γ · |x_u|`` (``beta_scale``) or a constant β;
 - one epoch is ``n_enc_epochs`` (3) passes over the rows updating the encoder
   with input dropout, the prior refresh, then ``n_dec_epochs`` (1) passes
   updating the decoder without input dropout; two Adam optimizers, batch 500.
@@ -33,7 +33,7 @@ Deviations, with their reasons:
   therefore the negative log-likelihood alone. In an encoder pass the
   decoder's weights are frozen for the backward pass for the same reason.
 - An all-zero row is normalised to zero (the reference divides by its norm, 0).
-- ``gamma=0.04`` and ``lr=1e-3`` instead of the reference's 0.005 and 5e-4
+- ``beta_scale=0.04`` (γ) and ``lr=1e-3`` instead of the reference's 0.005 and 5e-4
   (tuned on ML-20M), chosen on validation data only
   (``benchmarks/implicit_default_sweep.py --model recvae``: binarized
   MovieLens-100K, three seeded per-user splits, test parts never read; best
@@ -52,17 +52,16 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 
-from .._skorch import Callback, RecVAENet
+from .._skorch import RecVAENet
 from ..nn.vae import RecVAEModule
 from ..utils._sklearn import Interval
-from ._dae import DenoisingAutoEncoder
+from ._implicit_base import TRAINING_CONSTRAINTS, _ImplicitAutoEncoder, store_init_params
 
 __all__ = ["RecVAE"]
 
 
-class RecVAE(DenoisingAutoEncoder):
+class RecVAE(_ImplicitAutoEncoder):
     """RecVAE: a variational autoencoder with a composite prior and alternating updates.
 
     ``predict`` returns the logits of the posterior mean's decoding;
@@ -71,20 +70,22 @@ class RecVAE(DenoisingAutoEncoder):
 
     Parameters
     ----------
-    hidden_units : int, default=600
-        Width of the encoder's densely connected layers.
+    hidden_units : tuple of one int, default=(600,)
+        Width of the encoder's densely connected layers (all ``n_layers`` of
+        them have this one width).
     n_components : int, default=200
         Latent dimension.
     n_layers : int, default=5
         Densely connected encoder layers.
     dropout : float, default=0.5
         Input dropout of the encoder passes.
-    gamma : float or None, default=0.04
-        User-specific KL weight ``β_u = gamma · |x_u|`` (the row's number of
-        interactions); None uses the constant ``beta``. The reference uses
-        0.005 on ML-20M; 0.04 was chosen on validation data (module docstring).
+    beta_scale : float or None, default=0.04
+        The paper's γ: user-specific KL weight ``β_u = beta_scale · |x_u|``
+        (the row's number of interactions); None uses the constant ``beta``.
+        The reference uses 0.005 on ML-20M; 0.04 was chosen on validation
+        data (module docstring).
     beta : float, default=0.2
-        Constant KL weight when ``gamma`` is None.
+        Constant KL weight when ``beta_scale`` is None.
     mixture_weights : tuple of 3 floats, default=(0.15, 0.75, 0.1)
         Prior weights of N(0, I), the previous posterior and the wide normal.
     wide_logvar : float, default=10.0
@@ -101,6 +102,7 @@ class RecVAE(DenoisingAutoEncoder):
     early_stopping, validation_fraction, n_iter_no_change, k_valid, refit, \
 binarize, device, random_state, verbose
         As for :class:`DenoisingAutoEncoder` (``n_iter_no_change=10``).
+        There is no weight decay, gradient clipping or batch normalization.
     sparse_input : "auto" or bool, default=False
         As for :class:`DenoisingAutoEncoder`, for the first layer of both
         encoders. False by default, chosen on validation data
@@ -127,32 +129,16 @@ binarize, device, random_state, verbose
     >>> from sklearn_recae.autoencoder import RecVAE
     >>> from sklearn_recae.datasets import make_interactions
     >>> X = (make_interactions(100, 40, density=0.2, random_state=0) > 3).astype(float)
-    >>> model = RecVAE(hidden_units=16, n_components=8, max_epochs=2, random_state=0).fit(X)
+    >>> model = RecVAE(hidden_units=(16,), n_components=8, max_epochs=2, random_state=0).fit(X)
     >>> model.recommend(X[:2], k=3).shape, model.transform(X[:2]).shape
     ((2, 3), (2, 8))
     """
 
-    # Fixed to the reference configuration (not parameters of this class).
-    loss = "multinomial"
-    activation = "swish-lin"
-    normalize = True
-    batch_norm = False
-    clip_grad_norm = None
-    max_norm_encoder = None
-    max_norm_decoder = None
-    weight_decay = 0.0
-
     _parameter_constraints: dict = {
-        **{name: constraint
-           for name, constraint in DenoisingAutoEncoder._parameter_constraints.items()
-           if name in ("dropout", "optimizer", "lr", "max_epochs", "batch_size",
-                       "early_stopping", "validation_fraction", "n_iter_no_change", "k_valid",
-                       "refit", "binarize", "sparse_input", "device", "random_state",
-                       "verbose")},
-        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        **TRAINING_CONSTRAINTS,
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
-        "gamma": [Interval(Real, 0, None, closed="neither"), None],
+        "beta_scale": [Interval(Real, 0, None, closed="neither"), None],
         "beta": [Interval(Real, 0, None, closed="left")],
         "mixture_weights": [tuple, list],
         "wide_logvar": [Interval(Real, None, None, closed="neither")],
@@ -162,12 +148,12 @@ binarize, device, random_state, verbose
 
     def __init__(
         self,
-        hidden_units: int = 600,
+        hidden_units: tuple[int] = (600,),
         *,
         n_components: int = 200,
         n_layers: int = 5,
         dropout: float = 0.5,
-        gamma: float | None = 0.04,
+        beta_scale: float | None = 0.04,
         beta: float = 0.2,
         mixture_weights: tuple[float, float, float] = (0.15, 0.75, 0.1),
         wide_logvar: float = 10.0,
@@ -188,32 +174,13 @@ binarize, device, random_state, verbose
         random_state=None,
         verbose: int = 0,
     ) -> None:
-        self.hidden_units = hidden_units
-        self.n_components = n_components
-        self.n_layers = n_layers
-        self.dropout = dropout
-        self.gamma = gamma
-        self.beta = beta
-        self.mixture_weights = mixture_weights
-        self.wide_logvar = wide_logvar
-        self.n_enc_epochs = n_enc_epochs
-        self.n_dec_epochs = n_dec_epochs
-        self.optimizer = optimizer
-        self.lr = lr
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.k_valid = k_valid
-        self.refit = refit
-        self.binarize = binarize
-        self.sparse_input = sparse_input
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        store_init_params(self, locals())
 
-    def _check_loss_activation(self) -> None:
+    #: The encoder's layers share one width (``n_layers`` of them).
+    _n_hidden_units = 1
+
+    def _check_params(self) -> None:
+        super()._check_params()
         weights = np.asarray(self.mixture_weights, dtype=float)
         if weights.shape != (3,) or np.any(weights <= 0) or not np.isclose(weights.sum(), 1.0):
             raise ValueError(
@@ -223,27 +190,21 @@ binarize, device, random_state, verbose
         if self.n_enc_epochs + self.n_dec_epochs == 0:
             raise ValueError("n_enc_epochs and n_dec_epochs are both 0: nothing would train.")
 
+    _module = RecVAEModule
     _net_class = RecVAENet
 
-    def _module_params(self, X: sp.csr_matrix, device: str) -> dict:
+    def _model_params(self) -> dict:
         return {
-            "module": RecVAEModule,
-            "module__n_items": X.shape[1],
-            "module__hidden_units": self.hidden_units,
+            "module__hidden_units": self.hidden_units[0],
             "module__n_components": self.n_components,
             "module__n_layers": self.n_layers,
-            "module__dropout": self.dropout,
             "module__mixture_weights": tuple(float(w) for w in self.mixture_weights),
             "module__wide_logvar": self.wide_logvar,
-            "module__sparse_input": self._sparse_input(X, device),
             "n_enc_epochs": self.n_enc_epochs,
             "n_dec_epochs": self.n_dec_epochs,
-            "gamma": self.gamma,
+            "beta_scale": self.beta_scale,
             "beta": self.beta,
         }
-
-    def _training_callbacks(self, X: sp.csr_matrix) -> list[tuple[str, Callback]]:
-        return []
 
     @property
     def _code_size(self) -> int:

@@ -119,7 +119,7 @@ class ItemBased(RecommenderMixin, MetaEstimatorMixin, BaseEstimator):
     >>> from sklearn_recae.compose import ItemBased
     >>> from sklearn_recae.datasets import make_interactions
     >>> X = make_interactions(50, 30, density=0.3, random_state=0)
-    >>> model = ItemBased(AutoRec(hidden_units=8, max_epochs=3, random_state=0)).fit(X)
+    >>> model = ItemBased(AutoRec(hidden_units=(8,), max_epochs=3, random_state=0)).fit(X)
     >>> model.predict(X).shape, model.recommend(X, k=5).shape
     ((50, 30), (50, 5))
     """

@@ -42,7 +42,7 @@ __all__ = ["MultiMetricAutoRec", "default_mma_estimators"]
 #: by benchmarks/mma_base_sweep.py on validation RMSE only (70/10/20 entry
 #: splits, seeds 0-2, test part never read): each base's alpha by its mean
 #: validation RMSE, the network by the mean validation RMSE of MMA itself.
-_BASE_NETWORK = dict(hidden_units=200, dropout=0.3, lr=1e-3)  # what the sweep trained
+_BASE_NETWORK = dict(hidden_units=(200,), dropout=0.3, lr=1e-3)  # what the sweep trained
 _DEFAULT_BASES = {
     "l1_l1": dict(loss="l1", penalty="l1", alpha=1.0, **_BASE_NETWORK),
     "l1_l2": dict(loss="l1", penalty="l2", alpha=50.0, **_BASE_NETWORK),
@@ -132,15 +132,15 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         The bases, cloned at fit. Each must accept ``fit(X, X_valid=...)`` and
         record ``validation_scores_`` and ``best_epoch_`` (as AutoRec does).
         None means :func:`default_mma_estimators`; nested parameters such as
-        ``set_params(l1_l2__hidden_units=300)`` then first make that list
+        ``set_params(l1_l2__hidden_units=(300,))`` then first make that list
         explicit.
     base_params : dict or None, default=None
         Parameters set on every base at fit (on the clones, so ``estimators``
-        is not modified), over the bases' own settings: ``{"hidden_units": 300}``
+        is not modified), over the bases' own settings: ``{"hidden_units": (300,)}``
         gives every base 300 hidden units. Every base must accept each key.
         Being a parameter, it is tuned like one, for all bases at once:
-        ``GridSearchCV(mma, {"base_params": [{"hidden_units": 300},
-        {"hidden_units": 500}]})``. To set one base, use ``<name>__<param>``.
+        ``GridSearchCV(mma, {"base_params": [{"hidden_units": (300,)},
+        {"hidden_units": (500,)}]})``. To set one base, use ``<name>__<param>``.
     delta : float, default=1.0
         Balance factor δ of eq. 7: 0 weights the bases uniformly, a large value
         gives all the weight to the base of least accumulated loss.
@@ -193,7 +193,7 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
     >>> from sklearn_recae.datasets import make_interactions
     >>> from sklearn_recae.ensemble import MultiMetricAutoRec
     >>> X = make_interactions(60, 30, density=0.3, random_state=0)
-    >>> bases = [(f"{l}_{p}", AutoRec(8, loss=l, penalty=p, max_epochs=3))
+    >>> bases = [(f"{l}_{p}", AutoRec((8,), loss=l, penalty=p, max_epochs=3))
     ...          for l in ("l1", "l2") for p in ("l1", "l2")]
     >>> mma = MultiMetricAutoRec(bases, random_state=0).fit(X)
     >>> mma.weights_.shape, mma.predict(X[:2]).shape
@@ -201,10 +201,10 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
 
     ``base_params`` sets a parameter on every base, here the four defaults:
 
-    >>> mma = MultiMetricAutoRec(base_params={"hidden_units": 8, "max_epochs": 2},
+    >>> mma = MultiMetricAutoRec(base_params={"hidden_units": (8,), "max_epochs": 2},
     ...                          random_state=0).fit(X)
     >>> {base.hidden_units for base in mma.estimators_}
-    {8}
+    {(8,)}
     >>> sorted(mma.named_weights_)
     ['l1_l1', 'l1_l2', 'l2_l1', 'l2_l2']
     """

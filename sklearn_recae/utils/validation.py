@@ -15,6 +15,7 @@ __all__ = [
     "as_numeric",
     "check_bool",
     "check_held_out",
+    "check_hidden_units",
     "check_interactions",
     "check_k",
     "check_same_shape",
@@ -170,6 +171,27 @@ def check_bool(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}.")
     return bool(value)
+
+
+def check_hidden_units(estimator, n_layers: int | None = None) -> tuple[int, ...]:
+    """Check ``estimator.hidden_units``: a non-empty tuple of positive ints (``n_layers`` if given).
+
+    Returns the widths as a tuple; raises ``ValueError`` naming the estimator's
+    class when a model with exactly ``n_layers`` hidden widths is given another count.
+    """
+    units = estimator.hidden_units
+    if not isinstance(units, (tuple, list)) or not units or not all(
+        isinstance(h, numbers.Integral) and not isinstance(h, (bool, np.bool_)) and h >= 1
+        for h in units
+    ):
+        raise ValueError(f"hidden_units must be a non-empty tuple of positive ints, got {units!r}.")
+    if n_layers is not None and len(units) != n_layers:
+        example = tuple(units[:n_layers]) if len(units) > n_layers else (200,) * n_layers
+        raise ValueError(
+            f"{type(estimator).__name__} has exactly {n_layers} hidden width(s): hidden_units "
+            f"must be a tuple of {n_layers} positive int(s), e.g. {example}, got {units!r}."
+        )
+    return tuple(int(h) for h in units)
 
 
 def check_k(k, n_items: int) -> int:
