@@ -56,7 +56,11 @@ import numpy as np
 from .._skorch import RecVAENet
 from ..nn.vae import RecVAEModule
 from ..utils._sklearn import Interval
-from ._implicit_base import TRAINING_CONSTRAINTS, _ImplicitAutoEncoder, store_init_params
+from ._implicit_base import (
+    TRAINING_CONSTRAINTS,
+    _ImplicitAutoEncoder,
+    store_init_params,
+)
 
 __all__ = ["RecVAE"]
 

@@ -53,7 +53,14 @@ import scipy.sparse as sp
 from sklearn.datasets import fetch_file
 from sklearn.utils import Bunch
 
-from ._base import _check_bool, check_sha256, get_data_home, move_into, pip_download, safe_extract
+from ._base import (
+    _check_bool,
+    check_sha256,
+    get_data_home,
+    move_into,
+    pip_download,
+    safe_extract,
+)
 
 __all__ = ["GENRES", "load_movielens_100k"]
 

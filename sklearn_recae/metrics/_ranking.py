@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
-from ._validation import as_real_array, check_interaction_matrix
+from ..utils.validation import as_real_array, check_interaction_matrix
 
 __all__ = [
     "coverage",

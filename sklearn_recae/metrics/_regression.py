@@ -17,8 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
-from ..utils.validation import check_same_shape
-from ._validation import as_real_array, check_interaction_matrix
+from ..utils.validation import as_real_array, check_interaction_matrix, check_same_shape
 
 __all__ = ["ErrorSums", "error_sums", "mae", "rmse"]
 

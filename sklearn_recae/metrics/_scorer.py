@@ -27,8 +27,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..model_selection import holdout_row_entries
-from ..model_selection._split import _check_fraction
-from ..utils.validation import as_numeric, check_k, check_same_shape
+from ..utils.validation import (
+    as_numeric,
+    check_fraction,
+    check_interaction_matrix,
+    check_k,
+    check_same_shape,
+)
 from ._ranking import (
     coverage,
     hit_rate_at_k,
@@ -40,7 +45,6 @@ from ._ranking import (
     recall_at_k,
 )
 from ._regression import ErrorSums, error_sums, mae, rmse
-from ._validation import check_interaction_matrix
 
 __all__ = ["get_scorer", "get_scorer_names", "make_recommender_scorer"]
 
@@ -339,7 +343,7 @@ def _check_scorer_params(name: str, k, protocol, holdout_fraction) -> None:
         _check_positive_int(k, "k")
     if protocol not in _PROTOCOLS:
         raise ValueError(f"protocol must be one of {_PROTOCOLS}, got {protocol!r}.")
-    _check_fraction(holdout_fraction)
+    check_fraction(holdout_fraction)
 
 
 def make_recommender_scorer(

@@ -20,7 +20,7 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples
 
-from ..utils.validation import as_interactions
+from ..utils.validation import as_interactions, check_fraction
 
 __all__ = ["PredefinedEntrySplit", "holdout_row_entries", "train_test_split"]
 
@@ -182,7 +182,7 @@ def holdout_row_entries(
     >>> np.diff(hidden.indptr)  # one of five hidden in row 0, none in row 1
     array([1, 0], dtype=int32)
     """
-    _check_fraction(holdout_fraction)
+    check_fraction(holdout_fraction)
     if isinstance(min_entries, (bool, np.bool_)) or not isinstance(min_entries, numbers.Integral):
         raise TypeError(f"min_entries must be an int, got {type(min_entries).__name__}.")
     if min_entries < 2:
@@ -203,17 +203,6 @@ def holdout_row_entries(
     rank[order] = np.arange(X.nnz) - X.indptr[rows[order]]
     hidden = rank < n_hidden[rows]
     return _select_entries(X, ~hidden), _select_entries(X, hidden)
-
-
-def _check_fraction(holdout_fraction) -> None:
-    if isinstance(holdout_fraction, (bool, np.bool_)) or not isinstance(
-        holdout_fraction, numbers.Real
-    ):
-        raise TypeError(
-            f"holdout_fraction must be a float, got {type(holdout_fraction).__name__}."
-        )
-    if not 0.0 < holdout_fraction < 1.0:
-        raise ValueError(f"holdout_fraction must be in (0, 1), got {holdout_fraction}.")
 
 
 class PredefinedEntrySplit(BaseCrossValidator):

@@ -10,7 +10,8 @@
   indices of the rows kept.
 """
 
+from ..utils.validation import check_not_long_format
 from ._implicit import binarize_interactions
-from ._interactions import InteractionEncoder, check_not_long_format
+from ._interactions import InteractionEncoder
 
 __all__ = ["InteractionEncoder", "binarize_interactions", "check_not_long_format"]

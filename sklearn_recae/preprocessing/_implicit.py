@@ -14,8 +14,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from ..metrics._validation import check_interaction_matrix
-from ._interactions import check_not_long_format
+from ..utils.validation import check_interaction_matrix, check_not_long_format
 
 __all__ = ["binarize_interactions"]
 

@@ -13,7 +13,6 @@ so that module can import :func:`check_not_long_format` without a cycle.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Hashable
 
 import numpy as np
@@ -22,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..utils._sklearn import StrOptions, _fit_context, check_is_fitted
 
-__all__ = ["InteractionEncoder", "check_not_long_format"]
+__all__ = ["InteractionEncoder"]
 
 _INSTALL_PANDAS = (
     "InteractionEncoder needs pandas, an optional dependency of sklearn-recae: "
@@ -421,79 +420,3 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------------- long-format check
-def _normalise(name) -> str:
-    return "".join(ch for ch in str(name).lower() if ch.isalnum())
-
-
-_USER_NAMES = frozenset(map(_normalise, [
-    "user", "users", "user_id", "userId", "uid", "username", "customer", "customer_id",
-    "visitor_id", "reviewer_id", "member_id", "session_id",
-]))
-_ITEM_NAMES = frozenset(map(_normalise, [
-    "item", "items", "item_id", "itemId", "iid", "movie", "movie_id", "movieId", "product",
-    "product_id", "asin", "isbn", "book_id", "track_id", "song_id", "artist_id",
-    "article_id", "business_id", "recipe_id", "anime_id",
-]))
-_RATING_NAMES = frozenset(map(_normalise, [
-    "rating", "ratings", "score", "stars", "playcount", "plays", "clicks", "timestamp",
-]))
-
-
-def check_not_long_format(X, estimator_name: str) -> None:
-    """Raise ``ValueError`` if ``X`` is a DataFrame that looks like a long table of ratings.
-
-    An estimator's ``X`` is the users × items matrix. A long table (one row per
-    user, item, rating) would otherwise be read silently as a matrix of 3
-    items. ``X`` is taken as long format when it is a pandas DataFrame with
-    columns named for at least two of the roles user (``user``, ``user_id``,
-    ``userId``, ``uid``, ...), item (``item``, ``item_id``, ``movieId``,
-    ``iid``, ...) and rating (``rating``, ``score``, ``timestamp``, ...),
-    compared case-insensitively and ignoring ``_``, ``-`` and spaces.
-    pandas is never imported here.
-
-    Parameters
-    ----------
-    X : object
-        The input given to the estimator.
-    estimator_name : str
-        Name used in the message, e.g. ``"AutoRec"``.
-
-    Raises
-    ------
-    ValueError
-        Pointing to :class:`InteractionEncoder`, with the detected column names.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from sklearn_recae.preprocessing import check_not_long_format
-    >>> check_not_long_format(pd.DataFrame({"Toy Story": [5, 0], "Heat": [0, 3]}), "AutoRec")
-    >>> check_not_long_format(pd.DataFrame({"userId": [1], "movieId": [2], "rating": [4]}),
-    ...                       "AutoRec")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: AutoRec takes X as a users x items interaction matrix, ...
-    """
-    pd = sys.modules.get("pandas")  # no pandas loaded -> X cannot be a DataFrame
-    if pd is None or not isinstance(X, pd.DataFrame):
-        return None
-    found = {}
-    for col in X.columns:
-        key = _normalise(col)
-        for role, names in (("user", _USER_NAMES), ("item", _ITEM_NAMES),
-                            ("rating", _RATING_NAMES)):
-            if key in names:
-                found.setdefault(role, col)
-    if len(found) < 2:
-        return None
-    rating = f", rating_col={found['rating']!r}" if "rating" in found else ""
-    raise ValueError(
-        f"{estimator_name} takes X as a users x items interaction matrix, but got a DataFrame "
-        f"whose columns {list(X.columns)} look like a long table (one row per user, item, "
-        "rating). Encode it first:\n"
-        "    from sklearn_recae.preprocessing import InteractionEncoder\n"
-        f"    enc = InteractionEncoder(user_col={found.get('user', 'user')!r}, "
-        f"item_col={found.get('item', 'item')!r}{rating})\n"
-        "    X = enc.fit_transform(df)\n"
-        "and map recommendations back with enc.recommendations_to_frame(...)."
-    )

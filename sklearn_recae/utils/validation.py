@@ -1,8 +1,20 @@
-"""Input validation shared by every estimator, scorer and splitter."""
+"""Input validation shared by every estimator, scorer, splitter and metric: one module.
+
+- :func:`check_interactions` / :func:`as_interactions`: an estimator's ``X``,
+  canonical CSR, with :func:`check_not_long_format` catching a long table;
+- :func:`check_held_out`, :func:`check_same_shape`, :func:`check_k`,
+  :func:`check_bool`, :func:`check_fraction`: the other arguments;
+- :func:`check_interaction_matrix` / :func:`as_real_array`: the array
+  arguments of the metrics and scorers, by argument name, so a bad input
+  fails with the same ``TypeError``/``ValueError`` naming the argument
+  (design §6) instead of a message from inside numpy or scipy; finiteness
+  is checked *after* the float32 cast, as every estimator works in float32.
+"""
 
 from __future__ import annotations
 
 import numbers
+import sys
 import warnings
 
 import numpy as np
@@ -13,11 +25,15 @@ from ._sklearn import validate_data
 __all__ = [
     "as_interactions",
     "as_numeric",
+    "as_real_array",
     "check_bool",
+    "check_fraction",
     "check_held_out",
     "check_hidden_units",
+    "check_interaction_matrix",
     "check_interactions",
     "check_k",
+    "check_not_long_format",
     "check_same_shape",
 ]
 
@@ -135,8 +151,6 @@ def check_interactions(estimator, X, *, reset: bool, dtype=np.float32) -> sp.csr
     X : scipy.sparse.csr_matrix of shape (n_rows, n_items)
         A canonical copy (see :func:`as_interactions`); ``X`` itself is unchanged.
     """
-    from ..preprocessing import check_not_long_format
-
     check_not_long_format(X, type(estimator).__name__)
     if sp.issparse(X) and X.format not in ("csr", "csc", "coo", "lil", "dok", "bsr", "dia"):
         raise TypeError(f"Unsupported sparse format {X.format!r}.")  # pragma: no cover
@@ -235,3 +249,244 @@ def check_held_out(X_held_out, X: sp.csr_matrix, *, name: str = "X_valid") -> sp
             "sklearn_recae.model_selection.train_test_split)."
         )
     return X_held_out
+
+
+def check_fraction(holdout_fraction) -> None:
+    """Raise unless ``holdout_fraction`` is a real number in (0, 1) (not a bool)."""
+    if isinstance(holdout_fraction, (bool, np.bool_)) or not isinstance(
+        holdout_fraction, numbers.Real
+    ):
+        raise TypeError(
+            f"holdout_fraction must be a float, got {type(holdout_fraction).__name__}."
+        )
+    if not 0.0 < holdout_fraction < 1.0:
+        raise ValueError(f"holdout_fraction must be in (0, 1), got {holdout_fraction}.")
+
+
+def _normalise(name) -> str:
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+_USER_NAMES = frozenset(map(_normalise, [
+    "user", "users", "user_id", "userId", "uid", "username", "customer", "customer_id",
+    "visitor_id", "reviewer_id", "member_id", "session_id",
+]))
+_ITEM_NAMES = frozenset(map(_normalise, [
+    "item", "items", "item_id", "itemId", "iid", "movie", "movie_id", "movieId", "product",
+    "product_id", "asin", "isbn", "book_id", "track_id", "song_id", "artist_id",
+    "article_id", "business_id", "recipe_id", "anime_id",
+]))
+_RATING_NAMES = frozenset(map(_normalise, [
+    "rating", "ratings", "score", "stars", "playcount", "plays", "clicks", "timestamp",
+]))
+
+
+def check_not_long_format(X, estimator_name: str) -> None:
+    """Raise ``ValueError`` if ``X`` is a DataFrame that looks like a long table of ratings.
+
+    An estimator's ``X`` is the users × items matrix. A long table (one row per
+    user, item, rating) would otherwise be read silently as a matrix of 3
+    items. ``X`` is taken as long format when it is a pandas DataFrame with
+    columns named for at least two of the roles user (``user``, ``user_id``,
+    ``userId``, ``uid``, ...), item (``item``, ``item_id``, ``movieId``,
+    ``iid``, ...) and rating (``rating``, ``score``, ``timestamp``, ...),
+    compared case-insensitively and ignoring ``_``, ``-`` and spaces.
+    pandas is never imported here.
+
+    Parameters
+    ----------
+    X : object
+        The input given to the estimator.
+    estimator_name : str
+        Name used in the message, e.g. ``"AutoRec"``.
+
+    Raises
+    ------
+    ValueError
+        Pointing to :class:`InteractionEncoder`, with the detected column names.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_recae.preprocessing import check_not_long_format
+    >>> check_not_long_format(pd.DataFrame({"Toy Story": [5, 0], "Heat": [0, 3]}), "AutoRec")
+    >>> check_not_long_format(pd.DataFrame({"userId": [1], "movieId": [2], "rating": [4]}),
+    ...                       "AutoRec")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: AutoRec takes X as a users x items interaction matrix, ...
+    """
+    pd = sys.modules.get("pandas")  # no pandas loaded -> X cannot be a DataFrame
+    if pd is None or not isinstance(X, pd.DataFrame):
+        return None
+    found = {}
+    for col in X.columns:
+        key = _normalise(col)
+        for role, names in (("user", _USER_NAMES), ("item", _ITEM_NAMES),
+                            ("rating", _RATING_NAMES)):
+            if key in names:
+                found.setdefault(role, col)
+    if len(found) < 2:
+        return None
+    rating = f", rating_col={found['rating']!r}" if "rating" in found else ""
+    raise ValueError(
+        f"{estimator_name} takes X as a users x items interaction matrix, but got a DataFrame "
+        f"whose columns {list(X.columns)} look like a long table (one row per user, item, "
+        "rating). Encode it first:\n"
+        "    from sklearn_recae.preprocessing import InteractionEncoder\n"
+        f"    enc = InteractionEncoder(user_col={found.get('user', 'user')!r}, "
+        f"item_col={found.get('item', 'item')!r}{rating})\n"
+        "    X = enc.fit_transform(df)\n"
+        "and map recommendations back with enc.recommendations_to_frame(...)."
+    )
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _complex_error(name: str) -> TypeError:
+    return TypeError(
+        f"{name} has complex values; complex values are not supported, {name} must "
+        "hold real numbers."
+    )
+
+
+def as_real_array(value, name: str) -> np.ndarray:
+    """Return ``value`` as a dense numpy array of real numbers (bool, int or float).
+
+    Parameters
+    ----------
+    value : array-like
+        Any input accepted by :func:`numpy.asarray`; not a sparse matrix.
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    array : ndarray
+        ``value`` as an array of kind bool, integer or float (not copied when
+        it already is one); an object array of numbers is converted to float64.
+
+    Raises
+    ------
+    TypeError
+        For complex or non-numeric (string, object, ...) values.
+    ValueError
+        If ``value`` cannot be read as an array (e.g. rows of different lengths).
+    """
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} could not be read as an array: are its rows of different lengths?"
+        ) from None
+    kind = array.dtype.kind
+    if kind == "c":
+        raise _complex_error(name)
+    if kind == "O":
+        if any(isinstance(v, (complex, np.complexfloating)) for v in array.flat):
+            raise _complex_error(name)
+        try:
+            return array.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{name} must hold numbers, got non-numeric values (dtype object)."
+            ) from None
+    if kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}.")
+    return array
+
+
+def check_interaction_matrix(X, name: str, *, dtype=np.float32) -> sp.csr_matrix:
+    """Validate an interaction or held-out matrix argument and return it as canonical CSR.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_rows, n_items)
+        The argument; a zero (stored or not) means unobserved.
+    name : str
+        The argument's name (``"y_true"``, ``"X"``, ``"y"``), used in the messages.
+    dtype : numpy dtype, default=np.float32
+        Dtype of the returned matrix. Whatever it is, the values must be finite
+        once cast to float32.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of shape (n_rows, n_items)
+        Canonical copy (see :func:`~sklearn_recae.utils.validation.as_interactions`);
+        the caller's object is unchanged.
+
+    Raises
+    ------
+    TypeError
+        For complex or non-numeric values.
+    ValueError
+        If ``X`` is not 2-d, or holds NaN, infinity or a finite value that
+        overflows float32 (``|value| > 3.4e38``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_recae.metrics._validation import check_interaction_matrix
+    >>> check_interaction_matrix([[1.0, 0.0], [0.0, 1e39]], "y")
+    Traceback (most recent call last):
+    ...
+    ValueError: y has 1 value that overflows float32 (1e+39 at row 1, item 1; \
+the largest float32 is 3.4e+38): it would become infinity after the cast to float32.
+    """
+    if sp.issparse(X):
+        if X.dtype.kind == "c":
+            raise _complex_error(name)
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}.")
+    else:
+        X = as_real_array(X, name)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-d matrix of shape (n_rows, n_items), got "
+            f"{X.ndim}-d input of shape {X.shape}."
+        )
+    if X.dtype.kind == "f":  # bool and integer values are finite and fit float32
+        if sp.issparse(X) and (X.format != "csr" or not X.has_canonical_format):
+            # one value per entry (duplicates summed, in X's precision) in a plain array
+            X = sp.csr_matrix(X, copy=True)
+            X.sum_duplicates()
+        _check_finite_float32(X, name)
+    return as_interactions(X, dtype=dtype)
+
+
+def _check_finite_float32(X, name: str) -> None:
+    """Raise if the float values of ``X`` (dense or canonical CSR) are not finite in float32."""
+    values = X.data if sp.issparse(X) else X
+    with np.errstate(over="ignore"):
+        if np.isfinite(values.astype(np.float32, copy=False)).all():
+            return
+    # error path only: say what is wrong and where
+    for problem, mask in (("NaN", np.isnan(values)), ("infinity", np.isinf(values))):
+        n = int(np.count_nonzero(mask))
+        if n:
+            raise ValueError(
+                f"{name} contains {problem} at {n} entr{'ies' if n > 1 else 'y'} "
+                f"(first at {_position(X, mask)}); every value of {name} must be finite."
+            )
+    with np.errstate(over="ignore"):
+        mask = np.isinf(values.astype(np.float32))
+    n = int(np.count_nonzero(mask))
+    first = float(values[mask][0])
+    raise ValueError(
+        f"{name} has {n} value{'s' if n > 1 else ''} that overflow{'' if n > 1 else 's'} "
+        f"float32 ({first:.3g} at {_position(X, mask)}; the largest float32 is "
+        f"{_FLOAT32_MAX:.2g}): {'they' if n > 1 else 'it'} would become infinity after "
+        f"the cast to float32."
+    )
+
+
+def _position(X, mask: np.ndarray) -> str:
+    """``"row r, item i"`` of the first True of ``mask`` (over ``X`` or its ``data``)."""
+    if sp.issparse(X):
+        coo = X.tocoo()  # same order of ``data`` as the canonical CSR
+        index = int(np.flatnonzero(mask)[0])
+        row, item = coo.row[index], coo.col[index]
+    else:
+        row, item = np.argwhere(mask)[0]
+    return f"row {int(row)}, item {int(item)}"
