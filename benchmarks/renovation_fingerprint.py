@@ -33,7 +33,7 @@ def fingerprint(models: list[str], path: str) -> None:
         out[f"{name}:predict"] = model.predict(X_train)[:50]
         print(name, {k: float(v) for k, v in out.items() if k.startswith(name)
                      and not k.endswith("predict")}, flush=True)
-    np.savez(path, **out)
+        np.savez(path, **out)  # after each model: an interrupted run keeps what finished
 
 
 def compare(a: str, b: str) -> None:
