@@ -13,6 +13,8 @@ from sklearn_recae.autoencoder import AutoRec
 from sklearn_recae.datasets import make_interactions
 from sklearn_recae.ensemble import MultiMetricAutoRec
 
+pytestmark = pytest.mark.usefixtures("python_sigint_handler")
+
 
 class InterruptingAdam(torch.optim.Adam):
     """Adam that sends SIGINT to its own process at its ``at``-th step (as Ctrl-C does)."""

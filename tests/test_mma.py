@@ -278,9 +278,10 @@ def _interrupted_in_first_epoch():
     return InterruptAtStep2
 
 
-_FAST_BASE = dict(hidden_units=8, batch_size=16, random_state=0)
+_FAST_BASE = dict(hidden_units=(8,), batch_size=16, random_state=0)
 
 
+@pytest.mark.usefixtures("python_sigint_handler")
 def test_base_interrupted_before_its_first_epoch_is_left_out():
     X = make_interactions(120, 40, density=0.3, random_state=0)
     bases = [
@@ -297,6 +298,7 @@ def test_base_interrupted_before_its_first_epoch_is_left_out():
     assert np.isfinite(mma.predict(X)).all()
 
 
+@pytest.mark.usefixtures("python_sigint_handler")
 def test_interrupt_before_any_base_has_an_epoch_raises_and_changes_nothing():
     X = make_interactions(120, 40, density=0.3, random_state=0)
     interrupting = [

@@ -200,8 +200,8 @@ assert model.net_.module_.sparse_input
 
 @pytest.mark.parametrize(("name", "implicit", "params"), [
     ("MultVAE", True, "hidden_units=(8, 4)"),
-    ("AutoRec", False, "hidden_units=8"),
-    ("RecVAE", True, "hidden_units=8, n_components=4, n_layers=1"),
+    ("AutoRec", False, "hidden_units=(8,)"),
+    ("RecVAE", True, "hidden_units=(8,), n_components=4, n_layers=1"),
 ])
 def test_sparse_fit_emits_no_sparse_invariant_warning(name, implicit, params):
     """No "Sparse invariant checks are implicitly disabled" UserWarning from torch.

@@ -427,7 +427,7 @@ def check_interaction_matrix(X, name: str, *, dtype=np.float32) -> sp.csr_matrix
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_recae.metrics._validation import check_interaction_matrix
+    >>> from sklearn_recae.utils.validation import check_interaction_matrix
     >>> check_interaction_matrix([[1.0, 0.0], [0.0, 1e39]], "y")
     Traceback (most recent call last):
     ...
