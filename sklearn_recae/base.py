@@ -160,7 +160,8 @@ class RecommenderMixin:
         return out
 
     def recommend(
-        self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False
+        self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False, *,
+        filter_items=None, items=None,
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Return the ``k`` best items of each row, best first.
 
@@ -175,6 +176,12 @@ class RecommenderMixin:
             fewer than ``k`` unseen items ends its list with seen items (score ``-inf``).
         return_scores : bool, default=False
             Also return the score of each recommended item.
+        filter_items : array-like of int, default=None
+            Item indices never recommended (a blacklist, items out of stock).
+        items : array-like of int, default=None
+            Rank only these candidate items (``k`` at most their number,
+            after ``filter_items``). Both act on the scored blocks: no dense
+            users × items mask is built.
 
         Returns
         -------
@@ -184,23 +191,53 @@ class RecommenderMixin:
             Only with ``return_scores``: the predicted score of each item of
             ``items`` (``-inf`` for seen items that fill a short list).
         """
-        return self._recommend(X, k, exclude_seen, return_scores, {})
+        return self._recommend(X, k, exclude_seen, return_scores, {},
+                               filter_items=filter_items, items=items)
 
-    def _recommend(self, X, k, exclude_seen, return_scores, context: dict):
+    def _allowed_items(self, filter_items, items) -> np.ndarray | None:
+        """The items ``recommend`` may return (a boolean mask), or None for all of them."""
+        if filter_items is None and items is None:
+            return None
+        n_items = self._n_items_out
+        allowed = np.zeros(n_items, dtype=bool) if items is not None else np.ones(n_items, bool)
+        for name, value, flag in (("items", items, True), ("filter_items", filter_items, False)):
+            if value is None:
+                continue
+            indices = np.asarray(value)
+            if indices.ndim != 1 or (indices.size and (indices.dtype == bool or
+                                                       not np.issubdtype(indices.dtype, np.integer))):
+                raise TypeError(f"{name} must be a 1-d array-like of integer item indices.")
+            if indices.size and (indices.min() < 0 or indices.max() >= n_items):
+                raise ValueError(f"{name} must be item indices in [0, {n_items - 1}]; got values "
+                                 f"in [{indices.min()}, {indices.max()}].")
+            allowed[indices] = flag
+        if not allowed.any():
+            raise ValueError("No item is left to recommend: items is empty or every candidate "
+                             "is in filter_items.")
+        return allowed
+
+    def _recommend(self, X, k, exclude_seen, return_scores, context: dict, *,
+                   filter_items=None, items=None):
         exclude_seen = check_bool(exclude_seen, "exclude_seen")
         return_scores = check_bool(return_scores, "return_scores")
         check_is_fitted(self)
-        k = check_k(k, self._n_items_out)
+        allowed = self._allowed_items(filter_items, items)
+        k = check_k(k, self._n_items_out if allowed is None else int(allowed.sum()))
         with torch.no_grad(), reused_row_buffer():
             X, blocks = self._serve(X, context)
-            items = np.empty((X.shape[0], k), dtype=np.int64)
-            scores = np.empty((X.shape[0], k), dtype=np.float32)
+            out_items = np.empty((X.shape[0], k), dtype=np.int64)
+            out_scores = np.empty((X.shape[0], k), dtype=np.float32)
             running: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
             for block in blocks:
                 if exclude_seen:
                     mask_seen_(block.scores, block.observed, item_major=block.item_major)
-                top_scores, top_items = self._select_top(block.scores, min(k, block.scores.shape[1]))
-                top_items = top_items + block.items.start
+                scores = block.scores
+                columns = torch.arange(block.items.start, block.items.stop, device=scores.device)
+                if allowed is not None:  # rank the allowed columns only
+                    local = torch.from_numpy(np.flatnonzero(allowed[block.items])).to(scores.device)
+                    scores, columns = scores.index_select(1, local), columns[local]
+                top_scores, top_columns = self._select_top(scores, min(k, scores.shape[1]), columns)
+                top_items = columns[top_columns]
                 key = (block.rows.start, block.rows.stop)
                 if key in running:  # merge with the best of the row's earlier item blocks
                     kept_scores, kept_items = running.pop(key)
@@ -211,13 +248,18 @@ class RecommenderMixin:
                 if block.items.stop < self._n_items_out:
                     running[key] = (top_scores, top_items)
                 else:
-                    items[block.rows] = top_items.cpu().numpy()
-                    scores[block.rows] = top_scores.cpu().numpy()
-        return (items, scores) if return_scores else items
+                    out_items[block.rows] = top_items.cpu().numpy()
+                    out_scores[block.rows] = top_scores.cpu().numpy()
+        return (out_items, out_scores) if return_scores else out_items
 
     @staticmethod
-    def _select_top(scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The ``k`` best ``(scores, columns)`` of each row, best first."""
+    def _select_top(scores: torch.Tensor, k: int,
+                    columns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``k`` best ``(scores, positions)`` of each row of ``scores``, best first.
+
+        ``columns`` are the items of ``scores``' columns (for a model whose
+        order needs them).
+        """
         top = torch.topk(scores, k, dim=1)
         return top.values, top.indices
 

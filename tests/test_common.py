@@ -363,6 +363,30 @@ def test_recommend_excludes_seen_items(fitted):
     assert any(set(X[row].indices).intersection(items) for row, items in enumerate(with_seen))
 
 
+def test_recommend_honours_filter_items_and_candidates(fitted):
+    model, X, _ = fitted
+    if not hasattr(model, "recommend"):
+        pytest.skip("a Pipeline has no recommend")
+    n_items = X.shape[1]
+    blocked = np.arange(0, n_items, 3)
+    candidates = np.arange(1, n_items, 2)
+    reference = model.predict(X)
+    reference[X.nonzero()] = -np.inf
+    for kwargs, allowed in (({"filter_items": blocked}, np.setdiff1d(np.arange(n_items), blocked)),
+                            ({"items": candidates}, candidates),
+                            ({"items": candidates, "filter_items": blocked},
+                             np.setdiff1d(candidates, blocked))):
+        items, scores = model.recommend(X, k=3, return_scores=True, **kwargs)
+        assert np.isin(items, allowed).all(), kwargs
+        # the best allowed items: the scores are the top-3 of predict over the allowed columns
+        expected = -np.sort(-reference[:, allowed], axis=1)[:, :3]
+        np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="k="):
+        model.recommend(X, k=len(candidates) + 1, items=candidates)
+    with pytest.raises(ValueError, match="item indices in"):
+        model.recommend(X, k=1, filter_items=[n_items])
+
+
 def test_fold_in_of_rows_unseen_in_fit(recommender):
     spec, X, withheld = recommender
     rows = np.arange(X.shape[0])

@@ -364,13 +364,13 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
 
     def recommend(
         self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False,
-        users=None,
+        users=None, *, filter_items=None, items=None,
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Return the ``k`` best items of each row, best first.
 
         Parameters
         ----------
-        X, k, exclude_seen, return_scores
+        X, k, exclude_seen, return_scores, filter_items, items
             As for :meth:`RecommenderMixin.recommend <sklearn_recae.base.RecommenderMixin.recommend>`.
         users : array-like of int of shape (n_rows,), default=None
             As for :meth:`predict`: the fitted user of each row, or None for new users.
@@ -381,7 +381,8 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
         scores : ndarray of shape (n_rows, k), dtype float32
             Only with ``return_scores``.
         """
-        return self._recommend(X, k, exclude_seen, return_scores, {"users": users})
+        return self._recommend(X, k, exclude_seen, return_scores, {"users": users},
+                               filter_items=filter_items, items=items)
 
     def transform(self, X, users=None) -> np.ndarray:
         """Return the hidden code ``z`` of each row (no corruption).

@@ -490,12 +490,12 @@ default=None
         return self._predict(X, {"user_features": user_features})
 
     def recommend(self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False,
-                  *, user_features=None):
+                  *, user_features=None, filter_items=None, items=None):
         """Return the ``k`` items of highest predicted rating of each row, best first.
 
         Parameters
         ----------
-        X, k, exclude_seen, return_scores
+        X, k, exclude_seen, return_scores, filter_items, items
             As for :meth:`RecommenderMixin.recommend <sklearn_recae.base.RecommenderMixin.recommend>`.
         user_features : {array-like, sparse matrix} of shape (n_rows, n_user_features), \
 default=None
@@ -508,7 +508,8 @@ default=None
             Only with ``return_scores``.
         """
         return self._recommend(X, k, exclude_seen, return_scores,
-                               {"user_features": user_features})
+                               {"user_features": user_features},
+                               filter_items=filter_items, items=items)
 
     def score(self, X, y=None, *, user_features=None) -> float:
         """Negative RMSE of the entries of ``y`` (hold-out) or of hidden entries of ``X`` (fold-in).

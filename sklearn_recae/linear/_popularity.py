@@ -118,12 +118,13 @@ class PopularityRecommender(RecommenderMixin, BaseEstimator):
     def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
         return torch.from_numpy(self._scores).repeat(block.shape[0], 1)
 
-    def _select_top(self, scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _select_top(self, scores: torch.Tensor, k: int,
+                    columns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The ``k`` best of each row by (unseen first, count, lower index): a stable sort.
 
         Seen items (``-inf``) that fill a short list keep the popularity order.
         """
-        counts = torch.from_numpy(self._scores).to(scores.device)
+        counts = torch.from_numpy(self._scores).to(scores.device)[columns]
         offset = float(counts.max()) + 1 if counts.numel() else 1.0
         key = torch.where(torch.isneginf(scores), counts - offset, scores)
         order = torch.sort(key, dim=1, descending=True, stable=True).indices[:, :k]

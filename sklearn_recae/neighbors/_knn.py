@@ -393,7 +393,8 @@ class KNeighborsRecommender(RecommenderMixin, BaseEstimator):
         return self.n_items_
 
     def recommend(
-        self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False
+        self, X, k: int = 10, exclude_seen: bool = True, return_scores: bool = False, *,
+        filter_items=None, items=None,
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Return the ``k`` best items of each row, best first.
 
@@ -413,6 +414,9 @@ class KNeighborsRecommender(RecommenderMixin, BaseEstimator):
             the pipeline's input.
         return_scores : bool, default=False
             Also return the score of each recommended item.
+        filter_items, items : array-like of int, default=None
+            Items never recommended, and the candidate items to rank (see
+            :meth:`RecommenderMixin.recommend <sklearn_recae.base.RecommenderMixin.recommend>`).
 
         Returns
         -------
@@ -429,7 +433,8 @@ class KNeighborsRecommender(RecommenderMixin, BaseEstimator):
         check_is_fitted(self)
         if exclude_seen and not self.input_is_interactions_:
             raise ValueError(self._no_seen_items_message("recommend(..., exclude_seen=True)"))
-        return super().recommend(X, k=k, exclude_seen=exclude_seen, return_scores=return_scores)
+        return super().recommend(X, k=k, exclude_seen=exclude_seen, return_scores=return_scores,
+                                 filter_items=filter_items, items=items)
 
     def score(self, X, y=None) -> float:
         """NDCG@100 (all items ranked, each row's own excluded), under either protocol.
