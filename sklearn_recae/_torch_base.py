@@ -28,6 +28,7 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 
 from ._blocks import csr_to_torch, dense_rows, iter_row_blocks
+from ._similarity import ItemSimilarity
 from ._skorch import (
     CSRRows,
     EntryHoldoutSplit,
@@ -292,7 +293,9 @@ class CodeTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
 
     The estimator defines ``_code_size``, the code's width from its
     parameters; the module defines ``encode(x)``. Also the output feature
-    names (``<classname>0``, ...) and the transformer tags.
+    names (``<classname>0``, ...), the transformer tags and the item
+    representation of ``similar_items``: the cosine similarity of the item
+    vectors of the output (decoder) layer.
     """
 
     _code_size: int
@@ -316,6 +319,15 @@ class CodeTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
     def _n_features_out(self) -> int:
         check_is_fitted(self)
         return self._code_size
+
+    def _item_similarity(self) -> ItemSimilarity:
+        """Cosine of the output layer's item vectors: row ``j`` of its weight is item ``j``'s."""
+        module = self.net_.module_
+        if hasattr(module, "decoder_weights"):  # DeepRec's, tied or not
+            weight = module.decoder_weights()[-1]
+        else:
+            weight = [m for m in module.decoder.modules() if isinstance(m, torch.nn.Linear)][-1].weight
+        return ItemSimilarity(weight.detach(), "cosine")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()  # RecommenderMixin's: sparse input, no target

@@ -11,6 +11,7 @@ n_items`` except for the dense array ``predict`` returns.
 from __future__ import annotations
 
 import functools
+import types
 import warnings
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
@@ -20,13 +21,15 @@ import scipy.sparse as sp
 import torch
 
 from ._blocks import iter_row_blocks, mask_seen_, reused_row_buffer
+from ._similarity import ItemSimilarity, top_similar_items
 from .utils._sklearn import check_is_fitted
-from .utils.validation import check_bool, check_interactions, check_k
+from .utils.validation import check_bool, check_interactions, check_item_indices, check_k
 
 __all__ = [
     "RecommenderMixin",
     "ScoreBlock",
     "atomic_fit",
+    "if_item_representation",
     "ndcg_at_100",
     "warn_interrupted",
 ]
@@ -64,6 +67,27 @@ def warn_interrupted(estimator, what: str) -> None:
         UserWarning,
         stacklevel=3,
     )
+
+
+class if_item_representation:  # noqa: N801 - a decorator, named like sklearn's available_if
+    """Decorate a method that exists only where ``obj._item_similarity_unavailable()`` is None.
+
+    As :func:`sklearn.utils.metaestimators.available_if`: ``hasattr(model,
+    "similar_items")`` is False for a model without an item representation;
+    the ``AttributeError`` carries that model's own reason and what to use.
+    """
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+        functools.update_wrapper(self, fn)
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.fn
+        reason = obj._item_similarity_unavailable()
+        if reason is not None:
+            raise AttributeError(reason)
+        return types.MethodType(self.fn, obj)
 
 
 class ScoreBlock(NamedTuple):
@@ -203,14 +227,7 @@ class RecommenderMixin:
         for name, value, flag in (("items", items, True), ("filter_items", filter_items, False)):
             if value is None:
                 continue
-            indices = np.asarray(value)
-            if indices.ndim != 1 or (indices.size and (indices.dtype == bool or
-                                                       not np.issubdtype(indices.dtype, np.integer))):
-                raise TypeError(f"{name} must be a 1-d array-like of integer item indices.")
-            if indices.size and (indices.min() < 0 or indices.max() >= n_items):
-                raise ValueError(f"{name} must be item indices in [0, {n_items - 1}]; got values "
-                                 f"in [{indices.min()}, {indices.max()}].")
-            allowed[indices] = flag
+            allowed[check_item_indices(value, n_items, name)] = flag
         if not allowed.any():
             raise ValueError("No item is left to recommend: items is empty or every candidate "
                              "is in filter_items.")
@@ -262,6 +279,74 @@ class RecommenderMixin:
         """
         top = torch.topk(scores, k, dim=1)
         return top.values, top.indices
+
+    @if_item_representation
+    def similar_items(self, items, k: int = 10, *, return_scores: bool = False):
+        """Return the ``k`` items most similar to each of ``items``, most similar first.
+
+        An item is never its own neighbour. Each model compares its own item
+        representation (its docstring says which):
+
+        - ``EASE``: column ``j`` of ``coef_`` ranks the neighbours of item ``j``
+          (the weight of each item in ``j``'s score);
+        - the autoencoders: cosine similarity of the item vectors of the output
+          (decoder) layer, row ``j`` of its weight;
+        - ``MagneticMetricLearning``, ``CML``: minus the learned item–item
+          distance ``F_I`` of the item points (squared Euclidean for ``CML``);
+        - ``KNeighborsRecommender``: cosine similarity of the items' interaction
+          columns (item-item cosine over the training rows);
+        - ``ItemBased``: cosine similarity of the inner model's codes of the
+          item rows (``item_codes_``).
+
+        Models without an item representation have no ``similar_items``
+        (``hasattr`` is False; the ``AttributeError`` says why).
+
+        Parameters
+        ----------
+        items : int or array-like of int of shape (n_queries,)
+            Item (column) indices.
+        k : int, default=10
+            Neighbours per item, ``1 <= k <= n_items - 1``.
+        return_scores : bool, default=False
+            Also return the similarity of each neighbour.
+
+        Returns
+        -------
+        neighbours : ndarray of shape (n_queries, k), dtype int64
+            Item indices; shape ``(k,)`` for a single int ``items``. Computed in
+            blocks of query items: never the ``n_items × n_items`` matrix.
+        scores : ndarray of shape (n_queries, k), dtype float32
+            Only with ``return_scores``: the similarity of each neighbour
+            (higher is more similar).
+        """
+        return_scores = check_bool(return_scores, "return_scores")
+        check_is_fitted(self)
+        n_items = self._n_items_out
+        single = np.ndim(items) == 0
+        queries = check_item_indices(np.reshape(items, -1) if single else items, n_items)
+        k = check_k(k, n_items)
+        if k >= n_items:
+            raise ValueError(f"k must be in [1, n_items - 1 = {n_items - 1}]: an item is never "
+                             f"its own neighbour; got k={k}.")
+        neighbours, scores = top_similar_items(self._item_similarity(), queries, k,
+                                               self._batch_rows())
+        if single:
+            neighbours, scores = neighbours[0], scores[0]
+        return (neighbours, scores) if return_scores else neighbours
+
+    def _item_similarity(self) -> ItemSimilarity:
+        """The fitted item representation ``similar_items`` compares (a model that has one)."""
+        raise NotImplementedError
+
+    def _item_similarity_unavailable(self) -> str | None:
+        """Why this model has no ``similar_items``, or None when it has one."""
+        if type(self)._item_similarity is not RecommenderMixin._item_similarity:
+            return None
+        return (
+            f"{type(self).__name__} has no item representation to compare items with, so it "
+            "has no similar_items. EASE, the autoencoders, MagneticMetricLearning/CML, "
+            "KNeighborsRecommender and ItemBased over a model with transform have one."
+        )
 
     def score(self, X, y=None) -> float:
         """Default metric of the estimator, greater is better.

@@ -401,6 +401,22 @@ def test_fold_in_of_rows_unseen_in_fit(recommender):
     assert precision_of_withheld(recommended, withheld[new_rows]) >= 0.8
 
 
+def test_similar_items_come_from_the_item_block(fitted):
+    """An item's 3 nearest items are in its checkerboard block, never itself; or no method."""
+    model, X, _ = fitted
+    if not hasattr(model, "similar_items"):
+        with pytest.raises(AttributeError, match="similar_items"):
+            model.similar_items([0])
+        return
+    n_items = X.shape[1]
+    items, scores = model.similar_items(np.arange(n_items), k=3, return_scores=True)
+    assert items.shape == scores.shape == (n_items, 3) and items.dtype == np.int64
+    assert not (items == np.arange(n_items)[:, None]).any()
+    assert np.all(np.diff(scores, axis=1) <= 0) and np.isfinite(scores).all()
+    block = np.arange(n_items) // 10  # make_checkerboard's items_per_block
+    assert (block[items] == block[:, None]).mean() >= 0.9
+
+
 def test_explicit_stored_zeros_are_unobserved(fitted):
     model, X, _ = fitted
     dense = X.toarray()

@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.pipeline import Pipeline
 
 from .._blocks import iter_row_blocks
+from .._similarity import ItemSimilarity
 from .._torch_base import TorchRecommender
 from ..base import RecommenderMixin, ScoreBlock, atomic_fit
 from ..utils._sklearn import HasMethods, Interval, _fit_context, check_is_fitted
@@ -103,6 +104,9 @@ class ItemBased(RecommenderMixin, MetaEstimatorMixin, BaseEstimator):
         Number of users (rows of ``X``) seen in fit.
     n_features_in_ : int
         Number of items (columns of ``X``) seen in fit.
+    item_codes_ : ndarray of shape (n_features_in_, n_components), float32
+        The inner estimator's ``transform`` of each item's row (only when it
+        has ``transform``): ``similar_items`` is their cosine similarity.
     interrupted_, best_epoch_, n_epochs_, validation_scores_, history_
         The inner estimator's (each where it has it): whether Ctrl-C stopped
         its fit, the epoch kept, the epochs run, the validation score per
@@ -159,6 +163,8 @@ class ItemBased(RecommenderMixin, MetaEstimatorMixin, BaseEstimator):
             fit_params["X_valid"] = check_held_out(X_valid, X).T.tocsr()
         self.estimator_ = clone(self.estimator).fit(X_items, **fit_params)
         self.n_users_ = X.shape[0]
+        if hasattr(self.estimator_, "transform"):
+            self.item_codes_ = np.asarray(self.estimator_.transform(X_items), dtype=np.float32)
         for name in _TRAINING_RECORD:  # the inner model's record of its training, if any
             if hasattr(self.estimator_, name):
                 setattr(self, name, getattr(self.estimator_, name))
@@ -210,6 +216,19 @@ class ItemBased(RecommenderMixin, MetaEstimatorMixin, BaseEstimator):
         users = slice(0, X.shape[0])
         for items, block in iter_row_blocks(X_items, self.batch_size):
             yield ScoreBlock(users, items, score_block(block).T, block, item_major=True)
+
+    def _item_similarity(self) -> ItemSimilarity:
+        """Cosine similarity of the inner model's codes of the item rows."""
+        return ItemSimilarity(self.item_codes_, "cosine")
+
+    def _item_similarity_unavailable(self) -> str | None:
+        if hasattr(self.estimator, "transform"):
+            return None
+        return (
+            f"This ItemBased's {type(self.estimator).__name__} has no transform, so the items "
+            "(its rows) have no representation to compare and ItemBased has no similar_items. "
+            "Use an inner model with transform (e.g. AutoRec), or EASE / KNeighborsRecommender."
+        )
 
     def _default_scorer(self):
         """The inner estimator's default metric, computed per user."""

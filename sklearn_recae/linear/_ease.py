@@ -28,6 +28,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 
+from .._similarity import ItemSimilarity
 from ..base import RecommenderMixin, atomic_fit, ndcg_at_100
 from ..utils._sklearn import Interval, _fit_context
 from ..utils.validation import check_held_out, check_interactions
@@ -140,6 +141,8 @@ class EASE(RecommenderMixin, BaseEstimator):
 
     ``score`` is NDCG@100 (all items ranked, each row's own excluded), the
     metric of a ranking model (NDCG@n_items with fewer than 100 items).
+    ``similar_items(j)`` ranks the other items by column ``j`` of ``coef_``
+    (their weight in item ``j``'s score).
 
     ``fit`` builds dense ``n_items × n_items`` float64 matrices: about
     ``16 × n_items²`` bytes at its peak (the Gram matrix and its inverse),
@@ -247,6 +250,10 @@ class EASE(RecommenderMixin, BaseEstimator):
         # A sparse-times-dense product row by row: a row's scores depend on its
         # own entries only, not on the batch it sits in.
         return torch.from_numpy(np.asarray(block @ self.coef_, dtype=np.float32))
+
+    def _item_similarity(self) -> ItemSimilarity:
+        """``similar_items`` ranks item ``j``'s neighbours by column ``j`` of ``coef_``."""
+        return ItemSimilarity(self.coef_, "columns")
 
     def _default_scorer(self):
         return ndcg_at_100

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 import torch
 
 from .._blocks import iter_row_blocks
+from .._similarity import ItemSimilarity
 from .._skorch import OPTIMIZERS, MetricLearningNet, collate_user_csr
 from .._torch_base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender
 from ..base import atomic_fit
@@ -165,6 +166,10 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
     the margins fixed; the negative
     candidates come from a fixed permutation offset by the row's hash, so a
     row's point does not depend on the other rows of the call.
+
+    ``similar_items`` ranks items by the learned item–item distance ``F_I``
+    of their points (the scores are ``−F_I``; squared Euclidean with
+    ``metric="euclidean"`` and in CML).
     """
 
     _latent = False
@@ -323,6 +328,14 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
                 points = self._user_points(block)
                 out[rows] = (points if factor is None else points @ factor).cpu().numpy()
         return out
+
+    def _item_similarity(self) -> ItemSimilarity:
+        """Minus the learned item–item distance ``F_I``: the item points mapped by ``L_I``."""
+        module = self.net_.module_
+        factor = module.factor("item")
+        points = module.item_embeddings.detach()
+        return ItemSimilarity(points if factor is None else points @ factor.detach(),
+                              "neg_squared_euclidean")
 
     @property
     def _code_size(self) -> int:

@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator
 from sklearn.neighbors import NearestNeighbors
 
 from .._blocks import iter_row_blocks
+from .._similarity import ItemSimilarity
 from ..base import RecommenderMixin, atomic_fit, ndcg_at_100
 from ..utils._sklearn import (
     Interval,
@@ -115,6 +116,10 @@ class KNeighborsRecommender(RecommenderMixin, BaseEstimator):
     the items of the *pipeline's* input rows. A step fitted on embeddings
     does not see the query rows' interactions, so its own ``score`` raises
     and its ``recommend`` needs ``exclude_seen=False``.
+
+    ``similar_items(j)`` is item-item cosine similarity over the columns of
+    the training interactions ``interactions_`` (also in a Pipeline over
+    embeddings).
 
     **The query row among the training rows.** Under the entry hold-out
     protocol the rows to predict for are the training rows, and each row is
@@ -466,6 +471,10 @@ class KNeighborsRecommender(RecommenderMixin, BaseEstimator):
             "representation with sklearn_recae.metrics.get_scorer('ndcg@100')(pipe, X, y) "
             "(GridSearchCV(scoring=...)): it excludes the items of the pipeline's input."
         )
+
+    def _item_similarity(self) -> ItemSimilarity:
+        """Item-item cosine similarity of the columns of ``interactions_``."""
+        return ItemSimilarity(self.interactions_.T, "cosine")
 
     def _default_scorer(self):
         return ndcg_at_100

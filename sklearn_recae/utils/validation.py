@@ -32,6 +32,7 @@ __all__ = [
     "check_hidden_units",
     "check_interaction_matrix",
     "check_interactions",
+    "check_item_indices",
     "check_k",
     "check_not_long_format",
     "check_same_shape",
@@ -215,6 +216,23 @@ def check_k(k, n_items: int) -> int:
     if not 1 <= k <= n_items:
         raise ValueError(f"k must be in [1, n_items={n_items}], got k={k}.")
     return int(k)
+
+
+def check_item_indices(value, n_items: int, name: str = "items") -> np.ndarray:
+    """Check a 1-d array-like of item indices in ``[0, n_items)`` and return it as int64.
+
+    Raises ``TypeError`` for anything but integers (booleans included) or
+    another number of dimensions, ``ValueError`` for an index out of range;
+    both name the argument ``name``. An empty array is returned as it is.
+    """
+    indices = np.asarray(value)
+    if indices.ndim != 1 or (indices.size and (indices.dtype == bool or
+                                               not np.issubdtype(indices.dtype, np.integer))):
+        raise TypeError(f"{name} must be a 1-d array-like of integer item indices.")
+    if indices.size and (indices.min() < 0 or indices.max() >= n_items):
+        raise ValueError(f"{name} must be item indices in [0, {n_items - 1}]; got values "
+                         f"in [{indices.min()}, {indices.max()}].")
+    return indices.astype(np.int64, copy=False)
 
 
 def check_same_shape(X, y, *, names=("X", "y")) -> None:
