@@ -286,3 +286,80 @@ def test_check_not_long_format_message_suggests_the_columns():
 ])
 def test_check_not_long_format_accepts_matrices(X):
     assert check_not_long_format(X, "AutoRec") is None
+
+
+# ---------------------------------------------------------------- new users (#20 item 3)
+def _fitted_encoder(**params) -> InteractionEncoder:
+    df = pd.DataFrame({"user": [1, 1, 2, 3], "item": ["a", "b", "b", "c"],
+                       "rating": [5.0, 3.0, 4.0, 1.0]})
+    return InteractionEncoder(rating_col="rating", **params).fit(df)
+
+
+def test_transform_new_users_builds_rows_of_the_fitted_items():
+    enc = _fitted_encoder()
+    new = pd.DataFrame({"user": ["zoe", "ann", "zoe"], "item": ["c", "a", "a"],
+                        "rating": [2.0, 4.0, 5.0]})
+    snapshot = new.copy()
+    X, users = enc.transform_new_users(new)
+    assert users.tolist() == ["ann", "zoe"]
+    np.testing.assert_array_equal(X.toarray(), [[4.0, 0.0, 0.0], [5.0, 0.0, 2.0]])
+    assert X.dtype == np.float32 and X.has_canonical_format
+    pd.testing.assert_frame_equal(new, snapshot)
+    # a fitted user id is a row like any other
+    X_known, known = enc.transform_new_users(pd.DataFrame({"user": [2], "item": ["a"],
+                                                           "rating": [1.0]}))
+    assert known.tolist() == [2] and X_known.toarray().tolist() == [[1.0, 0.0, 0.0]]
+
+
+def test_transform_new_users_reports_unknown_items():
+    new = pd.DataFrame({"user": [7, 7, 8, 8], "item": ["a", "x", "y", "z"],
+                        "rating": [5.0, 4.0, 3.0, 2.0]})
+    with pytest.raises(ValueError, match=r"3 item id\(s\) not seen in fit, e.g. \['x', 'y', 'z'\]"):
+        _fitted_encoder().transform_new_users(new)
+    with pytest.warns(UserWarning, match=r"3 item id\(s\) not seen in fit.*3 row\(s\) are dropped"):
+        X, users = _fitted_encoder(handle_unknown="warn").transform_new_users(new)
+    # user 8 had only unknown items: still a row, empty
+    assert users.tolist() == [7, 8] and X.shape == (2, 3)
+    np.testing.assert_array_equal(X.toarray(), [[5.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    X_ignored, _ = _fitted_encoder(handle_unknown="ignore").transform_new_users(new)
+    np.testing.assert_array_equal(X_ignored.toarray(), X.toarray())
+
+
+def test_transform_warns_on_unknown_ids_with_handle_unknown_warn(ratings):
+    new = pd.DataFrame({"user": [10, 99, 10], "item": [5, 5, 42], "rating": [1.0, 2.0, 3.0]})
+    enc = InteractionEncoder(rating_col="rating", handle_unknown="warn").fit(ratings)
+    with pytest.warns(UserWarning) as record:
+        X = enc.transform(new)
+    assert [str(w.message).split(":")[0] for w in record] == [
+        "1 user id(s) not seen in fit, e.g. [99]", "1 item id(s) not seen in fit, e.g. [42]"]
+    assert X.nnz == 1 and X[0, 0] == 1.0
+
+
+def test_transform_new_users_duplicates_and_zero_ratings():
+    dup = pd.DataFrame({"user": ["n", "n"], "item": ["a", "a"], "rating": [1.0, 2.0]})
+    with pytest.raises(ValueError, match=r"1 row\(s\) repeat.*\('n', 'a'\)"):
+        _fitted_encoder().transform_new_users(dup)
+    X, _ = _fitted_encoder(duplicates="sum").transform_new_users(dup)
+    assert X.toarray().tolist() == [[3.0, 0.0, 0.0]]
+    zero = pd.DataFrame({"user": ["n"], "item": ["a"], "rating": [0.0]})
+    with pytest.raises(ValueError, match="rating 0"):
+        _fitted_encoder().transform_new_users(zero)
+
+
+def test_recommendations_to_frame_with_new_users_and_titles():
+    enc = _fitted_encoder()
+    _, users = enc.transform_new_users(pd.DataFrame({"user": ["zoe", "ann"], "item": ["a", "b"],
+                                                     "rating": [5.0, 5.0]}))
+    top = np.array([[2, 1], [0, 2]])
+    by_id = enc.recommendations_to_frame(top, users=users,
+                                         titles={"a": "Alien", "b": "Brazil", "c": "Casablanca"})
+    assert by_id["user"].tolist() == ["ann", "ann", "zoe", "zoe"]
+    assert by_id["item"].tolist() == ["c", "b", "a", "c"]
+    assert by_id["title"].tolist() == ["Casablanca", "Brazil", "Alien", "Casablanca"]
+    by_position = enc.recommendations_to_frame(top, users=users,
+                                               titles=np.array(["Alien", "Brazil", "Casablanca"]))
+    pd.testing.assert_frame_equal(by_position, by_id)
+    partial = enc.recommendations_to_frame(top, users=users, titles=pd.Series({"c": "Casablanca"}))
+    assert partial["title"].isna().sum() == 2
+    with pytest.raises(ValueError, match="one title per item"):
+        enc.recommendations_to_frame(top, users=users, titles=["Alien"])

@@ -13,7 +13,8 @@ so that module can import :func:`check_not_long_format` without a cycle.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import warnings
+from collections.abc import Hashable, Mapping
 
 import numpy as np
 import scipy.sparse as sp
@@ -54,7 +55,13 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
     is user ``user_ids_[i]`` and column ``j`` is item ``item_ids_[j]``.
     ``transform`` builds the matrix, ``inverse_transform`` turns a matrix back
     into a long table, and :meth:`recommendations_to_frame` maps the item
-    indices returned by an estimator's ``recommend`` to item ids.
+    indices returned by an estimator's ``recommend`` to item ids (and
+    titles). :meth:`transform_new_users` turns users not seen in ``fit``
+    into rows of the fitted item space, so a new user's top-k is::
+
+        X_new, users = enc.transform_new_users(liked)   # (user, item[, rating]) rows
+        top = model.recommend(X_new, k=10)
+        enc.recommendations_to_frame(top, users=users, titles=titles)
 
     Parameters
     ----------
@@ -71,10 +78,12 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         ``rating_col=None`` this counts the interactions), or keep the
         ``"last"`` row in the frame's order (e.g. the latest re-rating of a
         frame sorted by time).
-    handle_unknown : {"error", "ignore"}, default="error"
-        What ``transform`` does with user or item ids not seen in ``fit``:
-        raise a ``ValueError``, or drop those rows. To fold in new users, fit
-        the encoder on all the frames (e.g. their concatenation).
+    handle_unknown : {"error", "warn", "ignore"}, default="error"
+        What ``transform`` does with user or item ids not seen in ``fit``
+        (and :meth:`transform_new_users` with unknown item ids): raise a
+        ``ValueError``; drop those rows with a ``UserWarning`` naming how many
+        ids and which; or drop them silently. New users are rows of
+        :meth:`transform_new_users`, not unknown ids.
     dtype : numpy floating dtype, default=np.float32
         Dtype of the matrix. Ratings must be finite and non-zero after the cast
         (0 means "unobserved" in the matrix).
@@ -131,7 +140,7 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         "item_col": [Hashable],
         "rating_col": [Hashable, None],
         "duplicates": [StrOptions({"raise", "sum", "last"})],
-        "handle_unknown": [StrOptions({"error", "ignore"})],
+        "handle_unknown": [StrOptions({"error", "warn", "ignore"})],
         "dtype": "no_validation",  # checked in fit: a numpy floating dtype
     }
 
@@ -198,15 +207,59 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         users, items, ratings = self._read_columns(df)
         rows = self._positions(users, 0, "user")
         cols = self._positions(items, 1, "item")
-        known = (rows >= 0) & (cols >= 0)  # all True unless handle_unknown="ignore"
+        return self._matrix(rows, cols, ratings, self.user_ids_)
+
+    def transform_new_users(self, df) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Build the rows of users not seen in ``fit`` (e.g. a new user's liked items).
+
+        Every user id of ``df`` gets a row over the fitted items, whether it
+        was seen in ``fit`` or not; the rows are what an estimator's
+        ``recommend`` folds in. Item ids not seen in ``fit`` follow
+        ``handle_unknown`` (an error, or dropped with or without a warning);
+        a user left with no known item still gets its (empty) row.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Long table with the fitted encoder's columns (``rating_col``
+            too, when set). Not modified.
+
+        Returns
+        -------
+        X : scipy.sparse.csr_matrix of shape (n_new_users, n_items)
+            Row ``i`` holds the interactions of user ``users[i]`` with the
+            items ``item_ids_``.
+        users : ndarray of shape (n_new_users,)
+            The sorted unique user ids of ``df``, in row order (pass them as
+            ``recommendations_to_frame(..., users=users)``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_recae.preprocessing import InteractionEncoder
+        >>> enc = InteractionEncoder().fit(pd.DataFrame({"user": [1, 2], "item": ["a", "b"]}))
+        >>> X_new, users = enc.transform_new_users(pd.DataFrame({"user": [7], "item": ["b"]}))
+        >>> X_new.toarray(), users
+        (array([[0., 1.]], dtype=float32), array([7]))
+        """
+        check_is_fitted(self)
+        users, items, ratings = self._read_columns(df)
+        new_users = _sorted_unique(users, "user")
+        rows = np.searchsorted(new_users, users)
+        cols = self._positions(items, 1, "item")
+        return self._matrix(rows, cols, ratings, new_users), new_users
+
+    def _matrix(self, rows, cols, ratings, user_ids: np.ndarray) -> sp.csr_matrix:
+        """The CSR matrix of the known (row, col) pairs, duplicates resolved, zeros refused."""
+        known = (rows >= 0) & (cols >= 0)  # all True with handle_unknown="error"
         rows, cols, ratings = rows[known], cols[known], ratings[known]
-        rows, cols, ratings = self._resolve_duplicates(rows, cols, ratings, df)
+        rows, cols, ratings = self._resolve_duplicates(rows, cols, ratings, user_ids)
         if np.any(ratings == 0):
             raise ValueError(
                 f"{int(np.sum(ratings == 0))} (user, item) pair(s) have rating 0, which the "
                 "interaction matrix reads as 'unobserved'; drop those rows or shift the ratings."
             )
-        shape = (len(self.user_ids_), len(self.item_ids_))
+        shape = (len(user_ids), len(self.item_ids_))
         X = sp.csr_matrix((ratings, (rows, cols)), shape=shape, dtype=self.dtype)
         X.sort_indices()
         return X
@@ -239,7 +292,7 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
             {self.user_col: users, self.item_col: items, rating_col: coo.data}
         )
 
-    def recommendations_to_frame(self, items, scores=None, users=None):
+    def recommendations_to_frame(self, items, scores=None, users=None, *, titles=None):
         """Map the item indices returned by ``recommend`` to item ids, as a long table.
 
         Parameters
@@ -252,13 +305,19 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         users : array-like of shape (n_rows,), default=None
             User id of each row of ``items``. ``None`` means the rows are all
             the fitted users in order (``recommend`` called on the whole
-            matrix); pass e.g. ``user_ids_[:3]`` for ``recommend(X[:3])``.
+            matrix); pass e.g. ``user_ids_[:3]`` for ``recommend(X[:3])``, or
+            the ``users`` returned by :meth:`transform_new_users`.
+        titles : mapping or array-like, default=None
+            Title (or any label) of each item, added as a ``"title"`` column:
+            a dict or pandas Series looked up by item id (NaN where an id is
+            missing), or an array of length ``n_items`` in ``item_ids_`` order.
 
         Returns
         -------
         df : pandas.DataFrame
             Columns ``user_col``, ``"rank"`` (1 = best), ``item_col`` and, with
-            ``scores``, ``"score"``; one row per recommendation.
+            ``scores``, ``"score"``, with ``titles``, ``"title"``; one row per
+            recommendation.
         """
         check_is_fitted(self)
         pd = _import_pandas()
@@ -282,8 +341,11 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         users = np.asarray(users)
         if users.shape != (n_rows,):
             raise ValueError(f"users must have shape ({n_rows},), got {users.shape}.")
+        user_column = pd.Series(np.repeat(users, k))
+        if users.dtype.kind == self.user_ids_.dtype.kind:  # new users' ids may be of another type
+            user_column = user_column.astype(self._id_dtypes[0])
         frame = {
-            self.user_col: pd.Series(np.repeat(users, k)).astype(self._id_dtypes[0]),
+            self.user_col: user_column,
             "rank": np.tile(np.arange(1, k + 1), n_rows),
             self.item_col: pd.Series(self.item_ids_[items.ravel()]).astype(self._id_dtypes[1]),
         }
@@ -294,7 +356,23 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
                     f"scores must have the shape of items {items.shape}, got {scores.shape}."
                 )
             frame["score"] = scores.ravel()
+        if titles is not None:
+            frame["title"] = self._titles(titles, items.ravel())
         return pd.DataFrame(frame)
+
+    def _titles(self, titles, items: np.ndarray) -> np.ndarray:
+        """The title of each item index: ``titles`` looked up by id, or by position."""
+        pd = _import_pandas()
+        if isinstance(titles, (Mapping, pd.Series)):
+            return pd.Series(titles).reindex(self.item_ids_[items]).to_numpy()
+        titles = np.asarray(titles)
+        if titles.shape != self.item_ids_.shape:
+            raise ValueError(
+                f"titles must be a mapping from item id to title, or an array of one title "
+                f"per item in item_ids_ order (shape {self.item_ids_.shape}); got shape "
+                f"{titles.shape}."
+            )
+        return titles[items]
 
     # ------------------------------------------------------------------ helpers
     def _check_dtype(self) -> None:
@@ -352,19 +430,23 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         return users, items, ratings
 
     def _positions(self, ids: np.ndarray, axis: int, what: str) -> np.ndarray:
-        """Row (axis 0) or column (axis 1) of each id; -1 for unknown ids when ignored."""
+        """Row (axis 0) or column (axis 1) of each id; -1 for unknown ids when dropped."""
         positions = self._indexes[axis].get_indexer(ids)
         unknown = positions < 0
-        if unknown.any() and self.handle_unknown == "error":
-            examples = list(dict.fromkeys(ids[unknown].tolist()))
+        if not unknown.any() or self.handle_unknown == "ignore":
+            return positions
+        examples = list(dict.fromkeys(ids[unknown].tolist()))
+        found = f"{len(examples)} {what} id(s) not seen in fit, e.g. {examples[:5]}"
+        if self.handle_unknown == "error":
             raise ValueError(
-                f"{len(examples)} {what} id(s) not seen in fit, e.g. {examples[:5]}. "
-                "Fit the encoder on all the frames, or set handle_unknown='ignore' to drop "
-                "those rows."
+                f"{found}. Fit the encoder on all the frames, or set handle_unknown='warn' "
+                "(or 'ignore') to drop those rows."
             )
+        warnings.warn(f"{found}: their {int(unknown.sum())} row(s) are dropped "
+                      "(handle_unknown='warn').", UserWarning, stacklevel=3)
         return positions
 
-    def _resolve_duplicates(self, rows, cols, ratings, df):
+    def _resolve_duplicates(self, rows, cols, ratings, user_ids):
         """Apply ``duplicates`` to repeated (row, col) pairs; keeps first-seen order otherwise."""
         keys = rows.astype(np.int64) * len(self.item_ids_) + cols
         # Unique keys, at the position of their last occurrence in the frame's order.
@@ -375,7 +457,7 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
             n_dup = len(keys) - len(last_from_end)
             order = np.argsort(keys, kind="stable")
             first = order[np.flatnonzero(keys[order][1:] == keys[order][:-1])[0]]
-            pair = (self.user_ids_[rows[[first]]].tolist()[0],
+            pair = (user_ids[rows[[first]]].tolist()[0],
                     self.item_ids_[cols[[first]]].tolist()[0])
             raise ValueError(
                 f"{n_dup} row(s) repeat a (user, item) pair already in the frame, e.g. "
