@@ -117,6 +117,12 @@ class ScoreBlock(NamedTuple):
     item_major: bool = False
 
 
+def _observed_part(seen: sp.csr_matrix, block: ScoreBlock) -> sp.csr_matrix:
+    """``seen``'s entries of a block's rows and items, laid out as the block's ``observed``."""
+    part = seen[block.rows][:, block.items]
+    return part.T.tocsr() if block.item_major else part
+
+
 class RecommenderMixin:
     """``predict``, ``recommend``, ``score`` and the tags of every recommender: one serving loop.
 
@@ -234,7 +240,12 @@ class RecommenderMixin:
         return allowed
 
     def _recommend(self, X, k, exclude_seen, return_scores, context: dict, *,
-                   filter_items=None, items=None):
+                   filter_items=None, items=None, seen: sp.csr_matrix | None = None):
+        """``recommend``'s loop; ``seen`` (rows × items) replaces ``X`` as the items to exclude.
+
+        A pipeline passes its input as ``seen``: its last step scores the
+        transformed rows, whose columns are no items.
+        """
         exclude_seen = check_bool(exclude_seen, "exclude_seen")
         return_scores = check_bool(return_scores, "return_scores")
         check_is_fitted(self)
@@ -242,12 +253,19 @@ class RecommenderMixin:
         k = check_k(k, self._n_items_out if allowed is None else int(allowed.sum()))
         with torch.no_grad(), reused_row_buffer():
             X, blocks = self._serve(X, context)
+            if seen is not None and seen.shape != (X.shape[0], self._n_items_out):
+                raise ValueError(
+                    f"The rows whose seen items are excluded have shape {seen.shape}, but the "
+                    f"model ranks {X.shape[0]} rows x {self._n_items_out} items: they must be "
+                    "the users x items interactions of the same rows (or pass exclude_seen=False)."
+                )
             out_items = np.empty((X.shape[0], k), dtype=np.int64)
             out_scores = np.empty((X.shape[0], k), dtype=np.float32)
             running: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
             for block in blocks:
                 if exclude_seen:
-                    mask_seen_(block.scores, block.observed, item_major=block.item_major)
+                    observed = block.observed if seen is None else _observed_part(seen, block)
+                    mask_seen_(block.scores, observed, item_major=block.item_major)
                 scores = block.scores
                 columns = torch.arange(block.items.start, block.items.stop, device=scores.device)
                 if allowed is not None:  # rank the allowed columns only

@@ -19,6 +19,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_recae.autoencoder import AutoRec, MultDAE
+from sklearn_recae.base import ndcg_at_100
+from sklearn_recae.compose import RecommenderPipeline, make_recommender_pipeline
+from sklearn_recae.linear import PopularityRecommender
 from sklearn_recae.metrics import get_scorer, ndcg_at_k
 from sklearn_recae.model_selection import PredefinedEntrySplit, holdout_row_entries
 from sklearn_recae.neighbors import KNeighborsRecommender
@@ -168,3 +171,88 @@ def test_pipeline_score_points_to_the_scorers(X):
     pipe = _pipe(TruncatedSVD(4, random_state=0)).fit(X, kneighborsrecommender__interactions=X)
     with pytest.raises(ValueError, match="get_scorer"):
         pipe.score(X, X)
+
+
+# ------------------------------------------------- RecommenderPipeline (#20 item 4)
+def _recommender_pipe(n_components=4, n_neighbors=10):
+    return make_recommender_pipeline(TruncatedSVD(n_components, random_state=0),
+                                     KNeighborsRecommender(n_neighbors))
+
+
+def test_recommender_pipeline_routes_the_interactions_itself(X):
+    expected = _pipe(TruncatedSVD(4, random_state=0)).fit(
+        X, kneighborsrecommender__interactions=X).predict(X)
+    pipe = _recommender_pipe()
+    assert isinstance(pipe, RecommenderPipeline)
+    np.testing.assert_array_equal(pipe.fit(X).predict(X), expected)
+    assert pipe[-1].interactions_.shape == X.shape and not pipe[-1].input_is_interactions_
+    with config_context(enable_metadata_routing=True):  # the request is set for the step
+        np.testing.assert_array_equal(clone(pipe).fit(X).predict(X), expected)
+        assert pipe[-1].get_metadata_routing().fit.requests["interactions"] is None  # unchanged
+    given = X.copy()
+    given.data[:] = 2.0  # interactions given by hand win
+    assert clone(pipe).fit(X, kneighborsrecommender__interactions=given)[-1].interactions_.max() == 2
+
+
+def test_recommender_pipeline_never_recommends_a_seen_item(X):
+    pipe = _recommender_pipe().fit(X)
+    items, scores = pipe.recommend(X, k=5, return_scores=True)
+    for row in range(X.shape[0]):
+        assert not set(X[row].indices).intersection(items[row])
+    # the same ranking as the package scorers' fallback over predict (the original rows masked)
+    reference = pipe.predict(X)
+    reference[X.nonzero()] = -np.inf
+    np.testing.assert_allclose(scores, -np.sort(-reference, axis=1)[:, :5], rtol=1e-5, atol=1e-6)
+    plain = make_pipeline(TruncatedSVD(4, random_state=0), KNeighborsRecommender(10)).fit(
+        X, kneighborsrecommender__interactions=X)
+    by_hand = np.argsort(-plain.predict(X), axis=1)[:, :5]  # what the usability trial did
+    assert any(set(X[row].indices).intersection(by_hand[row]) for row in range(X.shape[0]))
+    unmasked = pipe.recommend(X, k=5, exclude_seen=False)
+    assert any(set(X[row].indices).intersection(unmasked[row]) for row in range(X.shape[0]))
+
+
+def test_recommender_pipeline_honours_filter_items_and_candidates(X):
+    pipe = _recommender_pipe().fit(X)
+    n_items = X.shape[1]
+    blocked, candidates = np.arange(0, n_items, 2), np.arange(0, n_items, 3)
+    assert not np.isin(pipe.recommend(X, k=5, filter_items=blocked), blocked).any()
+    assert np.isin(pipe.recommend(X, k=5, items=candidates), candidates).all()
+    both = pipe.recommend(X, k=3, items=candidates, filter_items=blocked)
+    assert np.isin(both, np.setdiff1d(candidates, blocked)).all()
+    with pytest.raises(ValueError, match="item indices in"):
+        pipe.recommend(X, filter_items=[n_items])
+
+
+def test_recommender_pipeline_similar_items_and_score(X):
+    pipe = _recommender_pipe().fit(X)
+    np.testing.assert_array_equal(pipe.similar_items(np.arange(5), k=4),
+                                  pipe[-1].similar_items(np.arange(5), k=4))
+    X_train, X_valid = holdout_row_entries(X, 0.3, random_state=0)
+    pipe.fit(X_train)
+    assert pipe.score(X_train, X_valid) == pytest.approx(ndcg_at_100(pipe, X_train, X_valid))
+    no_items = make_recommender_pipeline(FunctionTransformer(accept_sparse=True),
+                                         PopularityRecommender())
+    assert not hasattr(no_items, "similar_items")
+    with pytest.raises(AttributeError, match="PopularityRecommender has no item representation"):
+        no_items.similar_items(0)
+
+
+def test_recommender_pipeline_needs_the_interactions_to_exclude_seen_items(X):
+    pipe = _recommender_pipe().fit(X, kneighborsrecommender__interactions=X[:, :30])
+    with pytest.raises(ValueError, match="must be the users x items interactions"):
+        pipe.recommend(X, k=3)  # X has 40 columns, the model ranks 30 items
+    assert pipe.recommend(X, k=3, exclude_seen=False).shape == (X.shape[0], 3)
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_grid_search_over_a_recommender_pipeline_unchanged(X, routing):
+    """No fit parameter: each fold's kNN gets the fold's training rows as its interactions."""
+    grid = {"truncatedsvd__n_components": [3, 6], "kneighborsrecommender__n_neighbors": [5, 15]}
+    cv = KFold(3, shuffle=True, random_state=0)
+    with config_context(enable_metadata_routing=routing):
+        search = GridSearchCV(_recommender_pipe(), grid, cv=cv).fit(X)  # its own score
+    expected = [ndcg_at_100(clone(search.best_estimator_).fit(X[train]), X[test])
+                for train, test in cv.split(X)]
+    got = [search.cv_results_[f"split{i}_test_score"][search.best_index_] for i in range(3)]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert search.best_estimator_.recommend(X[:4], k=3).shape == (4, 3)
