@@ -18,6 +18,7 @@ from sklearn_recae.metrics import (
     hit_rate_at_k,
     mae,
     map_at_k,
+    mrr_at_k,
     ndcg_at_k,
     novelty_weighted_map_at_k,
     popularity_tail_shares,
@@ -26,7 +27,7 @@ from sklearn_recae.metrics import (
     rmse,
 )
 
-RANKING = [recall_at_k, precision_at_k, hit_rate_at_k, ndcg_at_k, map_at_k]
+RANKING = [recall_at_k, precision_at_k, hit_rate_at_k, ndcg_at_k, map_at_k, mrr_at_k]
 LOG2_3 = math.log2(3)
 
 
@@ -124,6 +125,18 @@ def test_ndcg_hand_computed(held_out):
 def test_map_hand_computed(held_out):
     # row 0: (P@1 + P@3) / 3 = (1 + 2/3) / 3 = 5/9; row 1: 0; row 3: (1 + 1) / 2 = 1
     assert map_at_k(*held_out) == pytest.approx((5 / 9 + 0 + 1) / 3)
+
+
+def test_mrr_hand_computed(held_out):
+    # first hits at ranks 1, none, 1 -> (1 + 0 + 1) / 3; at k=3 row 1 still misses
+    assert mrr_at_k(*held_out) == pytest.approx(2 / 3)
+    # first hit at rank 3 of 5 -> 1/3; a later second hit does not count
+    y_true = sp.csr_matrix([[0, 0, 0, 1, 0, 1]])
+    assert mrr_at_k(y_true, [[0, 1, 3, 2, 5]]) == pytest.approx(1 / 3)
+    assert mrr_at_k(y_true, [[0, 1, 3, 2, 5]], k=2) == 0.0  # cut off before the hit
+    np.testing.assert_allclose(
+        mrr_at_k(sp.csr_matrix([[1, 1, 0], [0, 0, 1], [0, 0, 0]]), [[2, 1, 0], [0, 1, 2],
+                 [0, 1, 2]], average=False), [1 / 2, 1 / 3, np.nan])
 
 
 @pytest.mark.parametrize("metric", RANKING)

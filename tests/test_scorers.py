@@ -116,6 +116,8 @@ def test_holdout_ranking_hand_computed(entry_split):
     assert get_scorer("ndcg@2")(est, X_train, y) == pytest.approx(expected)
     # map: row 0 P@2 / 1 = 1/2, row 1 0, row 2 P@1 / 2 = 1/2
     assert get_scorer("map@2")(est, X_train, y) == pytest.approx(1 / 3)
+    # mrr: first hit at rank 2 (row 0), none, rank 1 (row 2) -> (1/2 + 0 + 1) / 3
+    assert get_scorer("mrr@2")(est, X_train, y) == pytest.approx(0.5)
     # items recommended to all rows: {2, 3, 1} of 5
     assert get_scorer("coverage@2")(est, X_train, y) == pytest.approx(3 / 5)
 
@@ -215,7 +217,7 @@ def test_make_scorer_errors(kwargs, error, match):
 def test_get_scorer_unknown_names(name):
     valid = (
         r"Unknown scorer .*Valid names: 'neg_rmse', 'neg_mae', or '<metric>@<k>' with "
-        r"<metric> one of coverage, hit_rate, long_tail_share, map, medium_tail_share, ndcg, "
+        r"<metric> one of coverage, hit_rate, long_tail_share, map, medium_tail_share, mrr, ndcg, "
         r"novelty_map, precision, recall, short_tail_share .*"
         r"get_scorer_names\(\) lists coverage@5, .*, short_tail_share@100\."
     )
@@ -296,7 +298,7 @@ def test_grid_search_predefined_entry_split(entry_split):
 # overflow, complex values and non-2-d input raise in the user's terms.
 
 SCORER_NAMES = ["neg_rmse", "neg_mae", "recall@2", "precision@2", "hit_rate@2", "ndcg@2",
-                "map@2", "coverage@2"]
+                "map@2", "mrr@2", "coverage@2"]
 GOOD_X = np.array([[4.0, 3.0, 0.0, 0.0], [5.0, 0.0, 2.0, 0.0], [1.0, 0.0, 2.0, 3.0]])
 GOOD_Y = np.array([[0.0, 0.0, 5.0, 1.0], [0.0, 4.0, 0.0, 2.0], [0.0, 4.0, 0.0, 0.0]])
 
@@ -432,8 +434,8 @@ def test_get_scorer_argument_errors():
 def test_get_scorer_names():
     names = get_scorer_names()
     assert names[:2] == ["coverage@5", "coverage@10"]
-    assert {"neg_rmse", "neg_mae", "recall@20", "ndcg@100", "map@50"} <= set(names)
-    assert len(names) == len(set(names)) == 2 + 10 * 5
+    assert {"neg_rmse", "neg_mae", "recall@20", "ndcg@100", "map@50", "mrr@10"} <= set(names)
+    assert len(names) == len(set(names)) == 2 + 11 * 5
     # sorted by metric, then k numerically
     keys = [(n.partition("@")[0], int(n.partition("@")[2] or 0)) for n in names]
     assert keys == sorted(keys)

@@ -21,6 +21,14 @@ Conventions shared by every function:
 - ``average=True`` returns the mean over rows (a float); ``average=False``
   returns the per-row values, so a caller can accumulate exactly over row
   batches (``np.nansum`` and the count of non-NaN values).
+
+Every metric ranks the whole catalogue: there are no *sampled* metrics
+(ranking the held-out items among, say, 100 random unobserved ones), on
+purpose. Krichene and Rendle (KDD 2020, "On Sampled Metrics for Item
+Recommendation") show that sampled Recall/NDCG/MRR are inconsistent with
+their exact values: they can order two models differently from the full
+ranking, and the error depends on the sample size rather than on the models.
+A model selected on a sampled metric may be the worse one, so none is offered.
 """
 
 from __future__ import annotations
@@ -245,6 +253,36 @@ def map_at_k(
     """
     hits, n_relevant = _hit_matrix(y_true, y_rec, k)
     return _average(_average_precision(hits, n_relevant), n_relevant, average)
+
+
+def mrr_at_k(
+    y_true: ArrayLike | sp.spmatrix,
+    y_rec: ArrayLike,
+    *,
+    k: int | None = None,
+    average: bool = True,
+) -> float | np.ndarray:
+    """MRR@k: reciprocal rank of the first held-out item in the top k, 0 if none.
+
+    ``1 / r`` for the 1-based rank ``r`` of the row's first hit within the
+    first ``k`` recommendations; the mean over rows is the mean reciprocal
+    rank. Under leave-one-out (one held-out item per row) it is the
+    reciprocal rank of that item, cut at ``k``.
+
+    Parameters, returns and errors are those of :func:`recall_at_k`.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from sklearn_recae.metrics import mrr_at_k
+    >>> y_true = sp.csr_matrix([[1, 0, 1, 0], [0, 0, 0, 1]])
+    >>> mrr_at_k(y_true, [[1, 2, 0], [0, 1, 2]])  # (1/2 + 0) / 2
+    0.25
+    """
+    hits, n_relevant = _hit_matrix(y_true, y_rec, k)
+    first = np.argmax(hits, axis=1)  # 0 when there is no hit: masked below
+    reciprocal = np.where(hits.any(axis=1), 1.0 / (first + 1.0), 0.0)
+    return _average(reciprocal, n_relevant, average)
 
 
 def _check_popularity(item_popularity, n_items: int) -> np.ndarray:

@@ -38,6 +38,7 @@ from ._ranking import (
     coverage,
     hit_rate_at_k,
     map_at_k,
+    mrr_at_k,
     ndcg_at_k,
     novelty_weighted_map_at_k,
     popularity_tail_shares,
@@ -83,6 +84,7 @@ _METRICS = {
     "hit_rate": _Metric("ranking", hit_rate_at_k, True),
     "ndcg": _Metric("ranking", ndcg_at_k, True),
     "map": _Metric("ranking", map_at_k, True),
+    "mrr": _Metric("ranking", mrr_at_k, True),
     "coverage": _Metric("catalogue", coverage, True),
     # kinds "novelty" (recommend vs y) and "tail_share" (recommend): they also need
     # the item popularity, counted in the source matrix by _PopularityScorer
@@ -362,7 +364,7 @@ def make_recommender_scorer(
     ----------
     metric : str or callable
         ``"rmse"``, ``"mae"`` (from ``estimator.predict``), ``"recall"``,
-        ``"precision"``, ``"hit_rate"``, ``"ndcg"``, ``"map"``,
+        ``"precision"``, ``"hit_rate"``, ``"ndcg"``, ``"map"``, ``"mrr"``,
         ``"novelty_map"`` (from ``estimator.recommend`` against the held-out
         entries), ``"coverage"`` (catalogue coverage of the lists of all rows),
         ``"short_tail_share"``, ``"medium_tail_share"``, ``"long_tail_share"``
@@ -486,7 +488,7 @@ def get_scorer_names() -> list[str]:
     >>> [name for name in names if not name[-1].isdigit()]
     ['neg_mae', 'neg_rmse']
     >>> len(names), "ndcg@100" in names, "novelty_map@100" in names
-    (52, True, True)
+    (57, True, True)
     """
     names = [(name, 0) for name in _NEG_NAMES]
     names += [(name, k) for name in _AT_K_METRICS for k in _LISTED_KS]
@@ -514,7 +516,7 @@ def get_scorer(scoring: str | Callable, **kwargs) -> Callable:
     ----------
     scoring : str or callable
         ``"neg_rmse"``, ``"neg_mae"``, or ``"<metric>@<k>"`` with metric one of
-        ``recall``, ``precision``, ``hit_rate``, ``ndcg``, ``map``,
+        ``recall``, ``precision``, ``hit_rate``, ``ndcg``, ``map``, ``mrr``,
         ``coverage``, ``novelty_map``, ``short_tail_share``,
         ``medium_tail_share``, ``long_tail_share`` and ``k`` a positive
         integer (see :func:`get_scorer_names`; the popularity metrics count

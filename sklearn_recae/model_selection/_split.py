@@ -47,10 +47,20 @@ def _check_nonempty(X: sp.csr_matrix) -> None:
         )
 
 
-def _size_to_count(size, n_entries: int, name: str) -> int:
-    """Turn a float fraction or an int count of entries into a count >= 1."""
+def _check_size_type(size, name: str) -> None:
+    """Raise ``TypeError`` unless ``size`` is a float or an int (not a bool)."""
     if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Real):
         raise TypeError(f"{name} must be a float or an int, got {type(size).__name__}.")
+
+
+def _check_fraction_size(size: float, name: str) -> None:
+    if not 0.0 < size < 1.0:
+        raise ValueError(f"{name}={size} must be in the open interval (0, 1) when a float.")
+
+
+def _size_to_count(size, n_entries: int, name: str) -> int:
+    """Turn a float fraction or an int count of entries into a count >= 1."""
+    _check_size_type(size, name)
     if isinstance(size, numbers.Integral):
         if not 1 <= size < n_entries:
             raise ValueError(
@@ -58,9 +68,65 @@ def _size_to_count(size, n_entries: int, name: str) -> int:
                 f"(X has {n_entries} stored entries)."
             )
         return int(size)
-    if not 0.0 < size < 1.0:
-        raise ValueError(f"{name}={size} must be in the open interval (0, 1) when a float.")
+    _check_fraction_size(size, name)
     return int(np.ceil(size * n_entries))
+
+
+def _check_min_entries(min_entries) -> int:
+    if isinstance(min_entries, (bool, np.bool_)) or not isinstance(min_entries, numbers.Integral):
+        raise TypeError(f"min_entries must be an int, got {type(min_entries).__name__}.")
+    if min_entries < 2:
+        raise ValueError(
+            f"min_entries must be >= 2 so that no row is hidden entirely, got {min_entries}."
+        )
+    return int(min_entries)
+
+
+def _row_counts(n_per_row: np.ndarray, size, name: str, min_entries: int) -> np.ndarray:
+    """Entries to hold out of each row: a fraction (rounded half up, >= 1) or a count.
+
+    Never all of a row's entries (at most ``n - 1``); rows with fewer than
+    ``min_entries`` entries hold out nothing.
+    """
+    _check_size_type(size, name)
+    if isinstance(size, numbers.Integral):
+        if size < 1:
+            raise ValueError(f"{name}={size} must be >= 1 when an int (entries per row).")
+        counts = np.minimum(int(size), np.maximum(n_per_row - 1, 0)).astype(np.int64)
+    else:
+        _check_fraction_size(size, name)
+        counts = np.floor(size * n_per_row + 0.5).astype(np.int64)
+        counts = np.clip(counts, 1, np.maximum(n_per_row - 1, 1))
+    counts[n_per_row < min_entries] = 0
+    return counts
+
+
+def _rank_within_rows(X: sp.csr_matrix, keys: np.ndarray) -> np.ndarray:
+    """0-based rank of each stored entry within its row by ascending ``keys``.
+
+    Ties keep the storage order (a stable sort); one sort over all entries,
+    no Python loop over rows.
+    """
+    rows = _entry_rows(X)
+    order = np.lexsort((keys, rows))
+    rank = np.empty(X.nnz, dtype=np.int64)
+    rank[order] = np.arange(X.nnz) - X.indptr[rows[order]]
+    return rank
+
+
+def _split_by_rank(
+    X: sp.csr_matrix, rank: np.ndarray, n_test, n_valid=None
+) -> list[sp.csr_matrix]:
+    """``[train, (valid,) test]``: rank < n_test is test, the next ``n_valid`` are valid.
+
+    ``n_test``/``n_valid`` are scalars or per-entry arrays; ``n_valid=None``
+    makes no validation part.
+    """
+    test = rank < n_test
+    if n_valid is None:
+        return [_select_entries(X, ~test), _select_entries(X, test)]
+    valid = ~test & (rank < n_test + n_valid)
+    return [_select_entries(X, ~test & ~valid), _select_entries(X, valid), _select_entries(X, test)]
 
 
 def _split_counts(n_entries: int, sizes: Sequence, names: Sequence[str]) -> list[int]:
@@ -183,26 +249,13 @@ def holdout_row_entries(
     array([1, 0], dtype=int32)
     """
     check_fraction(holdout_fraction)
-    if isinstance(min_entries, (bool, np.bool_)) or not isinstance(min_entries, numbers.Integral):
-        raise TypeError(f"min_entries must be an int, got {type(min_entries).__name__}.")
-    if min_entries < 2:
-        raise ValueError(
-            f"min_entries must be >= 2 so that no row is hidden entirely, got {min_entries}."
-        )
+    min_entries = _check_min_entries(min_entries)
     X = as_interactions(X)
-    n_per_row = np.diff(X.indptr)
-    n_hidden = np.floor(holdout_fraction * n_per_row + 0.5).astype(np.int64)
-    n_hidden = np.clip(n_hidden, 1, np.maximum(n_per_row - 1, 1))
-    n_hidden[n_per_row < min_entries] = 0
-    rows = _entry_rows(X)
-    # rank of each entry within its row under a random order: sort by row + U[0, 0.5)
-    # (the half keeps the float sum below row + 1 after rounding)
-    keys = rows + 0.5 * check_random_state(random_state).random_sample(X.nnz)
-    order = np.argsort(keys)
-    rank = np.empty(X.nnz, dtype=np.int64)
-    rank[order] = np.arange(X.nnz) - X.indptr[rows[order]]
-    hidden = rank < n_hidden[rows]
-    return _select_entries(X, ~hidden), _select_entries(X, hidden)
+    n_hidden = _row_counts(np.diff(X.indptr), holdout_fraction, "holdout_fraction", min_entries)
+    # rank of each entry within its row under a random order
+    rank = _rank_within_rows(X, check_random_state(random_state).random_sample(X.nnz))
+    visible, hidden = _split_by_rank(X, rank, n_hidden[_entry_rows(X)])
+    return visible, hidden
 
 
 class PredefinedEntrySplit(BaseCrossValidator):
