@@ -121,6 +121,11 @@ def _check_batch(y_pred: torch.Tensor, y_true: torch.Tensor) -> None:
         )
 
 
+def _check_neg_ratio(neg_ratio: float | None) -> None:
+    if neg_ratio is not None and not neg_ratio >= 0:
+        raise ValueError(f"neg_ratio must be non-negative or None, got {neg_ratio!r}.")
+
+
 class MILLoss(nn.Module):
     """Missing Information Loss (MIL paper, eqs. 7 and 8).
 
@@ -149,6 +154,14 @@ class MILLoss(nn.Module):
     gamma_neg : float, default=1
         Exponent ``γ₋`` of the negative-feedback term (used only where the
         target is negative).
+    neg_ratio : float or None, default=None
+        Unobserved entries whose missing-information term counts, per
+        positive: row ``u`` gets ``min(round(neg_ratio · |I_u|), |Ĩ_u|)`` of
+        its unobserved entries, uniformly without replacement (a target set
+        ``T_u`` as in eq. 4). ``None`` counts every unobserved entry: the
+        paper sums eq. 7 over all items (eq. 3); its target-set sampling
+        (§3.3) is for the cross-entropy baselines. Sampling uses torch's
+        global RNG.
 
     Notes
     -----
@@ -171,22 +184,25 @@ class MILLoss(nn.Module):
         gamma: float = 10,
         gamma_pos: float = 1,
         gamma_neg: float = 1,
+        neg_ratio: float | None = None,
     ) -> None:
         super().__init__()
         params = {"A": A, "gamma": gamma, "gamma_pos": gamma_pos, "gamma_neg": gamma_neg}
         for name, value in params.items():
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value!r}.")
+        _check_neg_ratio(neg_ratio)
         self.A = A
         self.gamma = gamma
         self.gamma_pos = gamma_pos
         self.gamma_neg = gamma_neg
+        self.neg_ratio = neg_ratio
 
     def forward(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
         _check_batch(y_pred, y_true)
         positive = y_true > 0
         negative = y_true < 0
-        unobserved = y_true == 0
+        unobserved = _sample_negatives(positive, y_true == 0, self.neg_ratio)
 
         positive_term = (1 - y_pred).abs().pow(self.gamma_pos)
         missing_term = self.A * (y_pred - 0.5).abs().pow(2 * self.gamma)
@@ -213,6 +229,20 @@ def _sample_per_row(candidates: torch.Tensor, counts: torch.Tensor) -> torch.Ten
     keys = keys.masked_fill(~candidates, 2.0)
     rank = keys.argsort(dim=1).argsort(dim=1)  # rank of each entry in its row
     return candidates & (rank < counts.unsqueeze(1))
+
+
+def _sample_negatives(
+    positive: torch.Tensor, candidates: torch.Tensor, neg_ratio: float | None
+) -> torch.Tensor:
+    """The negatives of each row: all ``candidates`` (``neg_ratio=None``) or a sample of them.
+
+    Row ``r`` gets ``min(round(neg_ratio · |positives of r|), |candidates of r|)``
+    of its candidates, uniformly without replacement (:func:`_sample_per_row`).
+    """
+    if neg_ratio is None:
+        return candidates
+    n_neg = torch.round(neg_ratio * positive.sum(dim=1)).long()
+    return _sample_per_row(candidates, torch.minimum(n_neg, candidates.sum(dim=1)))
 
 
 class PointwiseCrossEntropyLoss(nn.Module):
@@ -255,8 +285,7 @@ class PointwiseCrossEntropyLoss(nn.Module):
 
     def __init__(self, neg_ratio: float | None = None, eps: float = 1e-5) -> None:
         super().__init__()
-        if neg_ratio is not None and not neg_ratio >= 0:
-            raise ValueError(f"neg_ratio must be non-negative or None, got {neg_ratio!r}.")
+        _check_neg_ratio(neg_ratio)
         if not 0 < eps < 0.5:
             raise ValueError(f"eps must be in (0, 0.5), got {eps!r}.")
         self.neg_ratio = neg_ratio
@@ -265,14 +294,8 @@ class PointwiseCrossEntropyLoss(nn.Module):
     def forward(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
         _check_batch(y_pred, y_true)
         positive = y_true > 0
-        others = ~positive  # unobserved and negative feedback
-        if self.neg_ratio is None:
-            sampled = others
-        else:
-            n_pos = positive.sum(dim=1)
-            n_neg = torch.round(self.neg_ratio * n_pos).long()
-            n_neg = torch.minimum(n_neg, others.sum(dim=1))
-            sampled = _sample_per_row(others, n_neg)
+        # unobserved and negative feedback
+        sampled = _sample_negatives(positive, ~positive, self.neg_ratio)
 
         p_hat = y_pred.clamp(self.eps, 1 - self.eps)
         zero = torch.zeros_like(p_hat)
@@ -303,8 +326,8 @@ class PairwiseCrossEntropyLoss(nn.Module):
         ``j`` uniform over its unseen entries, independently and with
         replacement. The paper's best setting uses ``100 × mean(|I_u|)``.
         Rows with no seen or no unseen entry contribute nothing. ``None``
-        uses every pair ``I_u × Ĩ_u`` once (memory ``batch × n_items²``: for
-        small catalogues only). Sampling uses torch's global RNG.
+        uses every pair ``I_u × Ĩ_u`` once (memory: the batch's seen entries
+        × ``n_items``). Sampling uses torch's global RNG.
 
     Notes
     -----
@@ -333,10 +356,11 @@ class PairwiseCrossEntropyLoss(nn.Module):
         seen = y_true > 0
         unseen = ~seen
         if self.n_pairs is None:
-            # diff[u, i, j] = ŝ_ui − ŝ_uj over every (seen i, unseen j) pair.
-            diff = y_pred.unsqueeze(2) - y_pred.unsqueeze(1)
-            pairs = seen.unsqueeze(2) & unseen.unsqueeze(1)
-            per_pair = torch.where(pairs, -F.logsigmoid(diff), torch.zeros_like(diff))
+            # one row per seen entry (u, i): diff[p, j] = ŝ_ui − ŝ_uj for every item j,
+            # kept where j is unseen by u
+            rows, items = seen.nonzero(as_tuple=True)
+            diff = y_pred[rows, items].unsqueeze(1) - y_pred[rows]
+            per_pair = torch.where(unseen[rows], -F.logsigmoid(diff), torch.zeros_like(diff))
             return per_pair.sum() / y_pred.shape[0]
 
         # Rows lacking a seen or an unseen entry sample from all entries (so
@@ -493,19 +517,14 @@ class PointwiseSquaredLoss(nn.Module):
 
     def __init__(self, neg_ratio: float | None = None) -> None:
         super().__init__()
-        if neg_ratio is not None and not neg_ratio >= 0:
-            raise ValueError(f"neg_ratio must be non-negative or None, got {neg_ratio!r}.")
+        _check_neg_ratio(neg_ratio)
         self.neg_ratio = neg_ratio
 
     def forward(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
         _check_batch(y_pred, y_true)
         positive = y_true > 0
-        others = ~positive  # unobserved and negative feedback
-        if self.neg_ratio is None:
-            sampled = others
-        else:
-            n_neg = torch.round(self.neg_ratio * positive.sum(dim=1)).long()
-            sampled = _sample_per_row(others, torch.minimum(n_neg, others.sum(dim=1)))
+        # unobserved and negative feedback
+        sampled = _sample_negatives(positive, ~positive, self.neg_ratio)
         zero = torch.zeros_like(y_pred)
         per_entry = torch.where(positive, (1 - y_pred).square(), zero) + torch.where(
             sampled, y_pred.square(), zero

@@ -50,6 +50,63 @@ def test_module_layers_mirror_the_encoder():
     assert module(x).shape == (4, 50) and module.encode(x).shape == (4, 10)
 
 
+@pytest.mark.parametrize("batch_norm,expected", [
+    ("none", ["Linear", "Identity"]),
+    ("hidden", ["Linear", "BatchNorm1d", "Identity"]),
+    ("post_activation", ["Linear", "Identity", "BatchNorm1d"]),
+    (True, ["Linear", "BatchNorm1d", "Identity"]),
+])
+def test_batch_norm_placement_sets_the_hidden_layers(batch_norm, expected):
+    module = DenoisingAutoEncoderModule(50, hidden_units=(30, 10), batch_norm=batch_norm)
+    assert [type(m).__name__ for m in module.encoder] == expected * 2
+    # the decoder's hidden layer has the same placement; its output layer none
+    assert [type(m).__name__ for m in module.decoder] == [*expected, "Linear"]
+
+
+def test_batch_norm_placement_reaches_the_module():
+    X, _ = make_checkerboard(explicit=False)
+    for placement, n_bn in [("none", 0), ("hidden", 1), ("post_activation", 1)]:
+        model = DenoisingAutoEncoder(batch_norm=placement, activation="sig-sig", max_epochs=1,
+                                     early_stopping=False, **FAST).fit(X)
+        layers = [*model.net_.module_.encoder, *model.net_.module_.decoder]
+        assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in layers) == n_bn
+    with pytest.raises(ValueError, match="batch_norm"):
+        DenoisingAutoEncoderModule(5, batch_norm="input")
+
+
+def test_paper_init_has_glorot_weights_and_small_biases():
+    X, _ = make_checkerboard(explicit=False)
+    params = dict(max_epochs=1, early_stopping=False, **{**FAST, "lr": 1e-12})
+    paper = DenoisingAutoEncoder(init="paper", **params).fit(X).net_.module_
+    default = DenoisingAutoEncoder(init="torch", **params).fit(X).net_.module_
+    for layer, torch_layer in zip(paper.linear_layers(), default.linear_layers()):
+        fan_out, fan_in = layer.weight.shape
+        glorot = np.sqrt(6 / (fan_in + fan_out))
+        assert layer.weight.abs().max() <= glorot + 1e-6
+        assert layer.weight.abs().max() >= 0.9 * glorot   # uniform over the whole range
+        assert layer.bias.abs().max() <= 0.002 + 1e-6     # truncated N(0, 1e-3²) at 2σ
+        assert torch_layer.bias.abs().max() > 0.01        # torch's: U(±1/sqrt(fan_in))
+
+
+def test_cross_entropy_uses_every_unobserved_item_by_default():
+    y_true = torch.tensor([[1.0, 0.0, 0.0, 0.0]])
+    y_pred = torch.tensor([[0.5, 0.5, 0.9, 0.2]])
+    terms = [-np.log(0.5), -np.log(0.1), -np.log(0.8)]   # -ln(1 - p) of each negative
+    X, _ = make_checkerboard(explicit=False)
+    model = DenoisingAutoEncoder("ce", max_epochs=1, early_stopping=False, **FAST).fit(X)
+    criterion = model.net_.criterion_
+    assert criterion(y_pred, y_true).item() == pytest.approx(-np.log(0.5) + sum(terms), rel=1e-5)
+    sampled = model.set_params(neg_ratio=1.0).fit(X).net_.criterion_   # one per positive
+    torch.manual_seed(0)
+    values = {round(sampled(y_pred, y_true).item(), 5) for _ in range(40)}
+    assert values == {round(-np.log(0.5) + t, 5) for t in terms}
+    # pair-wise: every (seen, unseen) pair by default, -ln σ(p_i − p_j) each
+    pair = DenoisingAutoEncoder("ce_pair", max_epochs=1, early_stopping=False,
+                                **FAST).fit(X).net_.criterion_
+    expected = sum(np.log1p(np.exp(p - 0.5)) for p in (0.5, 0.9, 0.2))
+    assert pair(y_pred, y_true).item() == pytest.approx(expected, rel=1e-5)
+
+
 def test_early_stopping_records_validation_ndcg():
     X, _ = make_checkerboard(explicit=False)
     model = DenoisingAutoEncoder(max_epochs=40, n_iter_no_change=3, refit=False, **FAST).fit(X)

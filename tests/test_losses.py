@@ -113,6 +113,22 @@ def test_mil_is_per_row_mean_of_sums():
     assert doubled.item() == pytest.approx(loss(P_PRED, P_TRUE).item())
 
 
+def test_mil_sampled_unobserved_entries():
+    # A=4, gamma=1, gamma_pos=gamma_neg=2 as above. Row 0: positive 0.04, unobserved
+    # 0 (p=0.5) and 0.64 (p=0.9); row 1: positive 0.16, its one unobserved 0.16,
+    # negative feedback 0.04 (never a sampling candidate).
+    def mil(neg_ratio):
+        loss = MILLoss(A=4, gamma=1, gamma_pos=2, gamma_neg=2, neg_ratio=neg_ratio)
+        return loss(P_PRED, P_TRUE).item()
+
+    assert mil(None) == pytest.approx(1.04 / 2)        # every unobserved entry (eq. 3)
+    assert mil(2) == pytest.approx(1.04 / 2)           # 2 per positive: all of them
+    assert mil(0) == pytest.approx((0.04 + 0.16 + 0.04) / 2)  # no barrier term
+    torch.manual_seed(0)
+    values = {round(mil(1), 6) for _ in range(50)}     # one of row 0's two unobserved
+    assert values == {round((0.04 + 0.36) / 2, 6), round((0.04 + 0.64 + 0.36) / 2, 6)}
+
+
 def test_pointwise_ce_all_unobserved_hand_computed():
     # -1 counts as a negative (target 0).
     # row 0: -ln 0.8 - ln(1-0.5) - ln(1-0.9) ; row 1: -ln(1-0.3) - ln 0.6 - ln(1-0.2)
@@ -218,6 +234,21 @@ def test_pairwise_ce_all_pairs_hand_computed():
     assert loss.item() == pytest.approx(expected, rel=1e-5)
 
 
+def test_pairwise_ce_all_pairs_equal_a_loop():
+    torch.manual_seed(0)
+    y_true = (torch.rand(5, 12) < 0.3).float()
+    y_true[0] = 0  # a row without a seen entry contributes nothing
+    y_true[1] = 1  # nor a row without an unseen one
+    pred = torch.rand(5, 12)
+    expected = sum(
+        -F.logsigmoid(pred[u, i] - pred[u, j]).item()
+        for u in range(5) for i in range(12) for j in range(12)
+        if y_true[u, i] > 0 and y_true[u, j] == 0
+    ) / 5
+    loss = PairwiseCrossEntropyLoss(n_pairs=None)(pred, y_true)
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+
+
 def test_pairwise_ce_sampled():
     # One seen and one unseen entry per row: every sampled pair is the same.
     y_true = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
@@ -303,6 +334,7 @@ def test_max_norm_eq14_bound_and_no_grad():
     [
         lambda: MILLoss(A=0),
         lambda: MILLoss(gamma=-1),
+        lambda: MILLoss(neg_ratio=-1),
         lambda: PointwiseCrossEntropyLoss(neg_ratio=-1),
         lambda: PointwiseCrossEntropyLoss(eps=0),
         lambda: PairwiseCrossEntropyLoss(n_pairs=0),

@@ -3,7 +3,8 @@
 ``x → (L2-normalise) → dropout → encoder layers → decoder layers → scores``:
 the hidden layers mirror each other (``hidden_units=(600, 200)`` gives
 ``[n, 600, 200, 600, n]``, Liang et al. 2018); the MIL paper's model is one
-hidden layer of 200 units with batch normalisation.
+hidden layer of 200 units ("batch normalization at every training step",
+§3.3, placed by ``batch_norm``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,20 @@ from .autorec import make_activation
 from .init import reference_init
 from .sparse import dropout_values, first_linear, item_major_, normalize_rows
 
-__all__ = ["ACTIVATION_PAIRS", "DenoisingAutoEncoderModule", "parse_activation_pair"]
+__all__ = [
+    "ACTIVATION_PAIRS",
+    "BATCH_NORM_PLACEMENTS",
+    "DenoisingAutoEncoderModule",
+    "parse_activation_pair",
+]
 
 _SHORT = {"lin": "identity", "sig": "sigmoid", "tanh": "tanh", "relu": "relu", "selu": "selu",
           "elu": "elu", "swish": "swish"}
 #: Names of the hidden ("encoder") and output ("decoder") activations of a pair.
 ACTIVATION_PAIRS = sorted(f"{h}-{o}" for h in _SHORT for o in _SHORT)
+#: Where batch normalisation goes in every hidden layer: nowhere, between the
+#: linear map and the activation (Ioffe & Szegedy's placement), or after the activation.
+BATCH_NORM_PLACEMENTS = ("none", "hidden", "post_activation")
 
 
 def parse_activation_pair(pair: str) -> tuple[str, str]:
@@ -32,6 +41,17 @@ def parse_activation_pair(pair: str) -> tuple[str, str]:
             f"e.g. 'lin-sig', got {pair!r}."
         )
     return _SHORT[hidden], _SHORT[output]
+
+
+def _batch_norm_placement(batch_norm: str | bool) -> str:
+    """``batch_norm`` as one of :data:`BATCH_NORM_PLACEMENTS` (``True`` → ``"hidden"``)."""
+    if isinstance(batch_norm, bool):
+        return "hidden" if batch_norm else "none"
+    if batch_norm not in BATCH_NORM_PLACEMENTS:
+        raise ValueError(
+            f"batch_norm must be one of {BATCH_NORM_PLACEMENTS} or a bool, got {batch_norm!r}."
+        )
+    return batch_norm
 
 
 class DenoisingAutoEncoderModule(nn.Module):
@@ -53,11 +73,15 @@ class DenoisingAutoEncoderModule(nn.Module):
         L2-normalise each input row, before the dropout (the order of
         ``dawenl/vae_cf``; validation NDCG@100 of Mult-DAE on MovieLens-100K
         0.3025 against 0.2924 with the other order, 3 seeds).
-    batch_norm : bool, default=False
-        Batch normalisation after every hidden layer's linear map.
+    batch_norm : {"none", "hidden", "post_activation"} or bool, default="none"
+        Batch normalisation in every hidden layer (encoder and decoder), none
+        on the output: ``"hidden"`` between the linear map and the
+        activation, ``"post_activation"`` after the activation. ``True`` means
+        ``"hidden"``, ``False`` ``"none"``.
     xavier_init : bool, default=False
-        ``dawenl/vae_cf``'s initialisation (Xavier-uniform weights, biases from
-        a truncated N(0, 0.001²)) instead of torch's default.
+        Glorot-uniform (Xavier) weights and biases from a truncated
+        N(0, 0.001²) (:func:`~.init.reference_init`: ``dawenl/vae_cf``'s and
+        the MIL paper's §3.3 initialisation) instead of torch's default.
     sparse_input : bool, default=False
         The training net feeds sparse COO batches, which the first layer
         multiplies directly (:func:`~.sparse.first_linear`; normalisation and
@@ -72,12 +96,13 @@ class DenoisingAutoEncoderModule(nn.Module):
         activation: str = "lin-sig",
         dropout: float = 0.5,
         normalize: bool = True,
-        batch_norm: bool = False,
+        batch_norm: str | bool = "none",
         xavier_init: bool = False,
         sparse_input: bool = False,
     ) -> None:
         super().__init__()
         hidden, output = parse_activation_pair(activation)
+        batch_norm = _batch_norm_placement(batch_norm)
         self.input_dropout = nn.Dropout(dropout)
         self.normalize = normalize
         sizes = [n_items, *hidden_units]
@@ -91,14 +116,16 @@ class DenoisingAutoEncoderModule(nn.Module):
             item_major_(self.encoder[0])
 
     @staticmethod
-    def _stack(sizes, activation: str, batch_norm: bool, last_activation) -> nn.Sequential:
+    def _stack(sizes, activation: str, batch_norm: str, last_activation) -> nn.Sequential:
         layers: list[nn.Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(nn.Linear(n_in, n_out))
             if i < len(sizes) - 2 or last_activation is not None:
-                if batch_norm:
+                if batch_norm == "hidden":
                     layers.append(nn.BatchNorm1d(n_out))
                 layers.append(make_activation(activation))
+                if batch_norm == "post_activation":
+                    layers.append(nn.BatchNorm1d(n_out))
         return nn.Sequential(*layers)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
