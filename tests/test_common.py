@@ -37,7 +37,7 @@ from sklearn_recae.autoencoder import (
 from sklearn_recae.compose import ItemBased
 from sklearn_recae.ensemble import MultiMetricAutoRec
 from sklearn_recae.hybrid import NRP
-from sklearn_recae.linear import EASE, PopularityRecommender
+from sklearn_recae.linear import EASE, BaselineRatings, PopularityRecommender
 from sklearn_recae.metric_learning import CML, MagneticMetricLearning
 from sklearn_recae.neighbors import KNeighborsRecommender
 
@@ -76,6 +76,7 @@ ESTIMATORS = [
     DeepRec(hidden_units=(8, 4), optimizer="adam", max_epochs=3, batch_size=16, random_state=0),
     EASE(l2=10.0),
     PopularityRecommender(),
+    BaselineRatings(),
     MagneticMetricLearning(n_components=4, max_epochs=2, batch_size=16, fold_in_steps=5,
                            random_state=0),
     CML(n_components=4, max_epochs=2, batch_size=16, fold_in_steps=5, random_state=0),
@@ -133,6 +134,7 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     # exact: each row is scored from its own entries, whatever the batch
     "EASE": _EXACT_RECOMMENDER_CHECKS,
     "PopularityRecommender": _EXACT_RECOMMENDER_CHECKS,
+    "BaselineRatings": _EXACT_RECOMMENDER_CHECKS,
     "MagneticMetricLearning": _RECOMMENDER_CHECKS,
     "CML": _RECOMMENDER_CHECKS,
     "KNeighborsRecommender": _EXACT_RECOMMENDER_CHECKS,
