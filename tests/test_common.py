@@ -35,7 +35,7 @@ from sklearn_recae.autoencoder import (
     RecVAE,
 )
 from sklearn_recae.compose import ItemBased
-from sklearn_recae.ensemble import MultiMetricAutoRec
+from sklearn_recae.ensemble import MultiMetricAutoRec, RatingEnsemble
 from sklearn_recae.hybrid import NRP
 from sklearn_recae.linear import EASE, BaselineRatings, PopularityRecommender
 from sklearn_recae.metric_learning import CML, MagneticMetricLearning
@@ -66,6 +66,8 @@ ESTIMATORS = [
         _small_mma_bases(hidden_units=(4,), max_epochs=2, batch_size=16), random_state=0
     ),
     ItemBased(AutoRec(hidden_units=(8,), max_epochs=3, batch_size=16, random_state=0)),
+    RatingEnsemble([("autorec", AutoRec(hidden_units=(4,), max_epochs=2, batch_size=16)),
+                    ("baseline", BaselineRatings())], weighting="nnls", random_state=0),
     DenoisingAutoEncoder(hidden_units=(8,), max_epochs=2, batch_size=16, random_state=0),
     MultDAE(hidden_units=(8, 4), max_epochs=2, batch_size=16, random_state=0),
     CDAE(hidden_units=(8,), max_epochs=2, batch_size=16, random_state=0),
@@ -119,6 +121,7 @@ _USERS_ARE_FEATURES = (
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "AutoRec": _RECOMMENDER_CHECKS,
     "MultiMetricAutoRec": _RECOMMENDER_CHECKS,
+    "RatingEnsemble": _RECOMMENDER_CHECKS,
     "ItemBased": {
         **_RECOMMENDER_CHECKS,
         "check_methods_sample_order_invariance": _USERS_ARE_FEATURES,
@@ -159,6 +162,17 @@ RECOMMENDERS = [
             ),
         ),
         id="MultiMetricAutoRec",
+    ),
+    pytest.param(
+        Recommender(
+            lambda: RatingEnsemble(
+                [("wide", AutoRec(hidden_units=(32,), max_epochs=60, batch_size=32, lr=1e-2,
+                                  alpha=0.1, dropout=0.0)),
+                 ("baseline", BaselineRatings())],
+                weighting="nnls", random_state=0,
+            ),
+        ),
+        id="RatingEnsemble",
     ),
     pytest.param(
         Recommender(
