@@ -67,6 +67,13 @@ def _i_mma(random_state, verbose):
     return ItemBased(MultiMetricAutoRec(random_state=random_state, verbose=verbose))
 
 
+def _baseline(random_state, verbose):
+    """Global mean + user and item biases (deterministic: no seed, no progress)."""
+    from .linear import BaselineRatings
+
+    return BaselineRatings()
+
+
 def _implicit(factory_name: str, **params):
     """A factory of an implicit-feedback model with ``params`` over its defaults."""
 
@@ -149,6 +156,7 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("u-autorec", _autorec),
         ModelSpec("mma", _i_mma),
         ModelSpec("deeprec", _deeprec),
+        ModelSpec("baseline", _baseline),
         ModelSpec("nrp", _nrp("direct"), fit_params=_nrp_side_information),
         ModelSpec("nrp-ae", _nrp("autoencoder"), fit_params=_nrp_side_information),
         ModelSpec("popularity", _implicit("PopularityRecommender"), task="implicit"),

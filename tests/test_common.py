@@ -35,9 +35,9 @@ from sklearn_recae.autoencoder import (
     RecVAE,
 )
 from sklearn_recae.compose import ItemBased, make_recommender_pipeline
-from sklearn_recae.ensemble import MultiMetricAutoRec
+from sklearn_recae.ensemble import MultiMetricAutoRec, RatingEnsemble
 from sklearn_recae.hybrid import NRP
-from sklearn_recae.linear import EASE, PopularityRecommender
+from sklearn_recae.linear import EASE, BaselineRatings, PopularityRecommender
 from sklearn_recae.metric_learning import CML, MagneticMetricLearning
 from sklearn_recae.neighbors import KNeighborsRecommender
 
@@ -66,6 +66,8 @@ ESTIMATORS = [
         _small_mma_bases(hidden_units=(4,), max_epochs=2, batch_size=16), random_state=0
     ),
     ItemBased(AutoRec(hidden_units=(8,), max_epochs=3, batch_size=16, random_state=0)),
+    RatingEnsemble([("autorec", AutoRec(hidden_units=(4,), max_epochs=2, batch_size=16)),
+                    ("baseline", BaselineRatings())], weighting="nnls", random_state=0),
     DenoisingAutoEncoder(hidden_units=(8,), max_epochs=2, batch_size=16, random_state=0),
     MultDAE(hidden_units=(8, 4), max_epochs=2, batch_size=16, random_state=0),
     CDAE(hidden_units=(8,), max_epochs=2, batch_size=16, random_state=0),
@@ -76,6 +78,7 @@ ESTIMATORS = [
     DeepRec(hidden_units=(8, 4), optimizer="adam", max_epochs=3, batch_size=16, random_state=0),
     EASE(l2=10.0),
     PopularityRecommender(),
+    BaselineRatings(),
     MagneticMetricLearning(n_components=4, max_epochs=2, batch_size=16, fold_in_steps=5,
                            random_state=0),
     CML(n_components=4, max_epochs=2, batch_size=16, fold_in_steps=5, random_state=0),
@@ -130,6 +133,7 @@ _SELF_MATCH_OF_FLOAT32_CODES = (
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "AutoRec": _RECOMMENDER_CHECKS,
     "MultiMetricAutoRec": _RECOMMENDER_CHECKS,
+    "RatingEnsemble": _RECOMMENDER_CHECKS,
     "ItemBased": {
         **_RECOMMENDER_CHECKS,
         "check_methods_sample_order_invariance": _USERS_ARE_FEATURES,
@@ -145,6 +149,7 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     # exact: each row is scored from its own entries, whatever the batch
     "EASE": _EXACT_RECOMMENDER_CHECKS,
     "PopularityRecommender": _EXACT_RECOMMENDER_CHECKS,
+    "BaselineRatings": _EXACT_RECOMMENDER_CHECKS,
     "MagneticMetricLearning": _RECOMMENDER_CHECKS,
     "CML": _RECOMMENDER_CHECKS,
     "KNeighborsRecommender": _EXACT_RECOMMENDER_CHECKS,
@@ -182,6 +187,17 @@ RECOMMENDERS = [
             ),
         ),
         id="MultiMetricAutoRec",
+    ),
+    pytest.param(
+        Recommender(
+            lambda: RatingEnsemble(
+                [("wide", AutoRec(hidden_units=(32,), max_epochs=60, batch_size=32, lr=1e-2,
+                                  alpha=0.1, dropout=0.0)),
+                 ("baseline", BaselineRatings())],
+                weighting="nnls", random_state=0,
+            ),
+        ),
+        id="RatingEnsemble",
     ),
     pytest.param(
         Recommender(

@@ -174,10 +174,15 @@ class _NoValidationRecord(AutoRec):
         return self
 
 
-def test_base_without_validation_record_raises(ratings):
-    bases = _bases()[:3] + [("odd", _NoValidationRecord((4,), max_epochs=1))]
-    with pytest.raises(TypeError, match="'odd'.*validation_scores_"):
-        MultiMetricAutoRec(bases).fit(ratings[0])
+def test_base_without_validation_record_gets_its_final_validation_rmse(ratings):
+    X_train, _ = ratings
+    X_fit, X_valid = train_test_split(X_train, test_size=0.2, random_state=3)
+    bases = _bases(max_epochs=(3, 3, 3, 3))[:3] + [("odd", _NoValidationRecord((4,), max_epochs=1))]
+    mma = MultiMetricAutoRec(bases, random_state=0).fit(X_fit, X_valid=X_valid)
+    history = pd.DataFrame(mma.history_)
+    final = -get_scorer("neg_rmse")(mma.named_estimators_["odd"], X_fit, X_valid)
+    np.testing.assert_allclose(history["odd_valid_rmse"], final, rtol=1e-5)  # constant
+    assert len(history) == 3 and mma.weights_.sum() == pytest.approx(1.0)
 
 
 def test_x_valid_of_another_shape_raises(ratings):

@@ -1,16 +1,11 @@
-"""MMA, the Multi-Metric AutoRec (Wang et al. 2022), as a stacking meta-estimator.
+"""MMA, the Multi-Metric AutoRec (Wang et al. 2022): the four-AutoRec case of ``RatingEnsemble``.
 
 Four AutoRec bases, one per combination of an L1/L2 loss and an L1/L2 weight
 penalty (Table I of the paper), are trained on the same entries and early-
 stopped on the same held-out entries; their predictions are averaged with the
-self-adaptive weights of eqs. 5–8 (:mod:`._weighting`).
-
-The bases never interact while training: a base's weights depend on every
-base's validation losses, but no base's training depends on the weights. So
-the bases are trained one after the other (or in parallel with ``n_jobs``),
-each with skorch's own loop, and ``Sl_t(n)`` is read from each base's
-per-epoch validation record afterwards. This gives exactly the weights of
-lockstep training without a second training loop.
+self-adaptive weights of eqs. 5–8 (:mod:`._weighting`). The training, the
+weighting and the serving are :class:`~._stacking.RatingEnsemble`'s; this
+module holds the default bases and their names as parameters.
 
 Deviation from the paper: each base keeps the weights of its best validation
 epoch (early stopping), not of its last iteration; see the class docstring for
@@ -19,22 +14,8 @@ what the accumulated losses then hold.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
-import numpy as np
-import scipy.sparse as sp
-import torch
-from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.base import clone
-from sklearn.utils import Bunch, check_random_state
-
 from ..autoencoder import AutoRec
-from ..base import RecommenderMixin, atomic_fit, warn_interrupted
-from ..metrics import get_scorer
-from ..model_selection import train_test_split
-from ..utils._sklearn import BaseComposition, Interval, _fit_context
-from ..utils.validation import check_held_out, check_interactions
-from ._weighting import accumulated_losses, self_adaptive_weights
+from ._stacking import RatingEnsemble
 
 __all__ = ["MultiMetricAutoRec", "default_mma_estimators"]
 
@@ -63,49 +44,7 @@ def default_mma_estimators() -> list[tuple[str, AutoRec]]:
     return [(name, AutoRec(**params)) for name, params in _DEFAULT_BASES.items()]
 
 
-def _fit_base(estimator, X: sp.csr_matrix, X_valid: sp.csr_matrix):
-    return estimator.fit(X, X_valid=X_valid)
-
-
-def _check_fitted_base(name: str, estimator) -> None:
-    for attribute in ("validation_scores_", "best_epoch_"):
-        if not hasattr(estimator, attribute):
-            raise TypeError(
-                f"Base {name!r} ({type(estimator).__name__}) records no {attribute} after "
-                "fit(X, X_valid=...); MMA weighs its bases by their per-epoch validation RMSE."
-            )
-
-
-def _drop_bases_without_an_epoch(names: list[str], bases: list) -> tuple[list, list, list]:
-    """Leave out the bases that Ctrl-C stopped before their first epoch (they have no ``Sl_t(n)``).
-
-    Only the last base of a sequential fit can be interrupted. Returns the
-    kept names and bases and the names left out. When no base is left,
-    raises ``KeyboardInterrupt`` (``fit`` then leaves the estimator as it
-    was): Ctrl-C is never swallowed.
-    """
-    def unfinished(base) -> bool:
-        return getattr(base, "interrupted_", False) and not (
-            len(base.validation_scores_) > 0 and base.best_epoch_ >= 1)
-
-    dropped = [name for name, base in zip(names, bases) if unfinished(base)]
-    if len(dropped) == len(bases):
-        raise KeyboardInterrupt(
-            f"MultiMetricAutoRec.fit was interrupted before base {dropped[-1]!r} completed its "
-            "first epoch; no base has a validation record to weigh, so there is no ensemble."
-        )
-    kept = [(name, base) for name, base in zip(names, bases) if not unfinished(base)]
-    return [name for name, _ in kept], [base for _, base in kept], dropped
-
-
-def _loss_trajectory(estimator, n_iterations: int) -> np.ndarray:
-    """``Sl_t(n)`` of one fitted base, held at its kept epoch's loss after it stopped."""
-    scores = np.asarray(estimator.validation_scores_, dtype=np.float64)
-    kept = scores[estimator.best_epoch_ - 1]
-    return np.concatenate([scores, np.full(n_iterations - scores.size, kept)])
-
-
-class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
+class MultiMetricAutoRec(RatingEnsemble):
     """MMA: AutoRecs under different Lp metrics, ensembled with self-adaptive weights.
 
     Each base is fitted on the same training entries and early-stopped on the
@@ -129,11 +68,17 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
     Parameters
     ----------
     estimators : list of (str, estimator) or None, default=None
-        The bases, cloned at fit. Each must accept ``fit(X, X_valid=...)`` and
-        record ``validation_scores_`` and ``best_epoch_`` (as AutoRec does).
+        The bases, cloned at fit. Each must accept ``fit(X, X_valid=...)``; a
+        base that records no ``validation_scores_`` and ``best_epoch_`` (as
+        AutoRec does) is weighed by its final validation RMSE, held constant.
         None means :func:`default_mma_estimators`; nested parameters such as
         ``set_params(l1_l2__hidden_units=(300,))`` then first make that list
         explicit.
+    weighting : {"self_adaptive", "nnls"}, default="self_adaptive"
+        The paper's self-adaptive weights, or a non-negative least-squares
+        blend on the validation entries (see :class:`RatingEnsemble`).
+    fit_intercept : bool, default=False
+        With ``weighting="nnls"``, also fit a free intercept.
     base_params : dict or None, default=None
         Parameters set on every base at fit (on the clones, so ``estimators``
         is not modified), over the bases' own settings: ``{"hidden_units": (300,)}``
@@ -164,7 +109,9 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
     named_estimators_ : Bunch
         The fitted bases by name.
     weights_ : ndarray of shape (n_bases,)
-        Final ensemble weights ``ε(N)``, summing to 1.
+        Final ensemble weights ``ε(N)``, summing to 1 (NNLS weights with ``"nnls"``).
+    intercept_ : float
+        The NNLS intercept; 0 for the self-adaptive weights.
     named_weights_ : Bunch
         The final weights by base name: ``named_weights_["l2_l2"]`` is the
         weight of the base ``estimators_`` names ``"l2_l2"``.
@@ -176,11 +123,17 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         RMSE of the final ensemble on the validation entries.
     n_epochs_ : int
         Training iterations ``N`` (the most epochs any base ran).
+    n_users_ : int
+        Rows of the matrix given to ``fit``.
     n_features_in_ : int
         Number of columns seen in ``fit``.
     interrupted_ : bool
         True when Ctrl-C stopped the fit (see ``fit``): the ensemble is over
         the bases fitted so far.
+
+    See Also
+    --------
+    RatingEnsemble : the same ensemble over any rating models (other families included).
 
     References
     ----------
@@ -209,20 +162,12 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
     ['l1_l1', 'l1_l2', 'l2_l1', 'l2_l2']
     """
 
-    _parameter_constraints: dict = {
-        "estimators": [list, None],
-        "base_params": [dict, None],
-        "delta": [Interval(Real, 0, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
-
     def __init__(
         self,
         estimators=None,
         *,
+        weighting: str = "self_adaptive",
+        fit_intercept: bool = False,
         base_params: dict | None = None,
         delta: float = 1.0,
         validation_fraction: float = 0.125,
@@ -230,13 +175,10 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         random_state=None,
         verbose: int = 0,
     ) -> None:
-        self.estimators = estimators
-        self.base_params = base_params
-        self.delta = delta
-        self.validation_fraction = validation_fraction
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
+        super().__init__(estimators, weighting=weighting, fit_intercept=fit_intercept,
+                         base_params=base_params, delta=delta,
+                         validation_fraction=validation_fraction, n_jobs=n_jobs,
+                         random_state=random_state, verbose=verbose)
 
     def _estimator_list(self) -> list:
         return default_mma_estimators() if self.estimators is None else self.estimators
@@ -257,158 +199,3 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         ):
             self.estimators = default_mma_estimators()
         return self._set_params("estimators", **params)
-
-    def _check_estimators(self) -> list[tuple[str, object]]:
-        estimators = self._estimator_list()
-        if not estimators:
-            raise ValueError("estimators must be a non-empty list of (name, estimator) pairs.")
-        try:
-            names, bases = zip(*estimators)
-        except (TypeError, ValueError):
-            raise TypeError("estimators must be a list of (name, estimator) pairs.") from None
-        self._validate_names(names)
-        self._check_estimators_are_instances(bases)
-        return list(zip(names, bases))
-
-    def _seeded_clones(self, estimators, rng: np.random.RandomState) -> list:
-        clones = []
-        for name, estimator in estimators:
-            base = clone(estimator)
-            if self.base_params:
-                valid = base.get_params(deep=True)
-                unknown = sorted(str(key) for key in self.base_params if key not in valid)
-                if unknown:
-                    raise ValueError(
-                        f"base_params sets {', '.join(map(repr, unknown))}, which base "
-                        f"{name!r} ({type(base).__name__}) has no parameter of that name; "
-                        "base_params must hold parameters that every base accepts."
-                    )
-                # each base gets its own copy of a value (no shared mutable state)
-                base.set_params(**{k: clone(v, safe=False) for k, v in self.base_params.items()})
-            seed = rng.randint(np.iinfo(np.int32).max)
-            if self.random_state is not None and base.get_params().get("random_state", 0) is None:
-                base.set_params(random_state=seed)
-            clones.append(base)
-        return clones
-
-    @atomic_fit
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None, *, X_valid=None):
-        """Fit every base and compute the self-adaptive weights.
-
-        **Ctrl-C** while the bases train one after the other stops the base
-        being trained (it keeps its best weights so far), starts no further
-        base, and ensembles the bases fitted so far; ``interrupted_`` is then
-        True and a ``UserWarning`` names the bases kept. A base stopped before
-        it completed its first epoch has no validation RMSE to be weighed by:
-        it is left out (the warning names it), and when no base is left
-        ``fit`` raises ``KeyboardInterrupt``, leaving the estimator as it
-        was. With ``n_jobs > 1`` the interrupt reaches joblib and ``fit``
-        raises ``KeyboardInterrupt``, leaving the estimator as it was.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_rows, n_items)
-            Ratings; zeros (stored or not) are unobserved. Not modified.
-        y : None
-            Ignored; accepted for Pipeline and GridSearchCV compatibility.
-        X_valid : {array-like, sparse matrix} of shape (n_rows, n_items), default=None
-            Held-out ratings to early-stop and weigh the bases on (the paper's
-            validation part); every entry of ``X`` is then trained on. By
-            default a ``validation_fraction`` of ``X``'s entries is held out.
-
-        Returns
-        -------
-        self : MultiMetricAutoRec
-        """
-        X = check_interactions(self, X, reset=True)
-        estimators = self._check_estimators()
-        rng = check_random_state(self.random_state)
-        split_seed = rng.randint(np.iinfo(np.int32).max)
-        clones = self._seeded_clones(estimators, rng)
-        if X_valid is None:
-            self._check_validation_split(X.nnz)
-            X, X_valid = train_test_split(
-                X, test_size=self.validation_fraction, random_state=split_seed
-            )
-        else:
-            X_valid = check_held_out(X_valid, X)
-        bases = self._fit_bases(clones, X, X_valid)
-        names = [name for name, _ in estimators][: len(bases)]
-        for name, base in zip(names, bases):
-            _check_fitted_base(name, base)
-        names, bases, dropped = _drop_bases_without_an_epoch(names, bases)
-        self.interrupted_ = False
-        if dropped or any(getattr(base, "interrupted_", False) for base in bases):
-            what = (f"base{'s' if len(dropped) != 1 else ''} {', '.join(map(repr, dropped))} "
-                    "stopped before completing a first epoch and left out; " if dropped else "")
-            stopped = "" if dropped else ", the last one stopped early"
-            warn_interrupted(self, f"{what}ensembling the {len(bases)} "
-                                   f"base{'s' if len(bases) != 1 else ''} fitted so far "
-                                   f"({', '.join(names)}){stopped}")
-        self.estimators_ = bases
-        self.named_estimators_ = Bunch(**dict(zip(names, bases)))
-        self._record_weights(names, bases)
-        self.validation_score_ = -get_scorer("neg_rmse")(self, X, X_valid)
-        if self.verbose:
-            weights = ", ".join(f"{n}={w:.3f}" for n, w in zip(names, self.weights_))
-            print(f"MMA after {self.n_epochs_} iterations: weights {weights}; "
-                  f"validation RMSE {self.validation_score_:.4f}")
-        return self
-
-    def _fit_bases(self, clones: list, X: sp.csr_matrix, X_valid: sp.csr_matrix) -> list:
-        """Fit the bases; one after the other, none after a base whose fit was interrupted."""
-        if effective_n_jobs(self.n_jobs) > 1:
-            return Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-                delayed(_fit_base)(base, X, X_valid) for base in clones
-            )
-        bases = []
-        for base in clones:
-            bases.append(_fit_base(base, X, X_valid))
-            if getattr(bases[-1], "interrupted_", False):
-                break
-        return bases
-
-    def _check_validation_split(self, n_entries: int) -> None:
-        """Raise unless ``validation_fraction`` leaves >= 1 entry in each part of the split."""
-        fraction = self.validation_fraction
-        n_valid = int(np.ceil(fraction * n_entries))  # as train_test_split rounds
-        if 1 <= n_valid < n_entries:
-            return
-        # the least n with ceil(fraction * n) < n: about 1 / (1 - fraction), up from below
-        needed = max(2, int(1.0 / (1.0 - fraction)) - 1)
-        while int(np.ceil(fraction * needed)) >= needed:
-            needed += 1
-        raise ValueError(
-            f"X has {n_entries} stored entr{'y' if n_entries == 1 else 'ies'}; "
-            f"validation_fraction={fraction} holds out {n_valid} of them for validation, "
-            f"leaving {n_entries - n_valid} to train on. "
-            f"MultiMetricAutoRec needs at least one entry in each part: at least {needed} "
-            "stored entries with this validation_fraction (or pass X_valid to fit)."
-        )
-
-    def _record_weights(self, names: list[str], bases: list) -> None:
-        n_iterations = max(len(base.validation_scores_) for base in bases)
-        losses = np.column_stack([_loss_trajectory(base, n_iterations) for base in bases])
-        weights = self_adaptive_weights(losses, self.delta)
-        accumulated = accumulated_losses(losses)
-        self.weights_ = weights[-1]
-        self.named_weights_ = Bunch(**{name: float(w) for name, w in zip(names, self.weights_)})
-        self.n_epochs_ = n_iterations
-        self.history_ = [
-            {"epoch": n + 1}
-            | {f"{name}_valid_rmse": losses[n, t] for t, name in enumerate(names)}
-            | {f"{name}_accumulated_loss": accumulated[n, t] for t, name in enumerate(names)}
-            | {f"{name}_weight": weights[n, t] for t, name in enumerate(names)}
-            for n in range(n_iterations)
-        ]
-
-    def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
-        total = None
-        for weight, base in zip(self.weights_, self.estimators_):
-            scores = base._score_block(block)  # a new tensor: scaled and summed in place
-            if total is None:
-                total = scores.mul_(float(weight))
-            else:
-                total.add_(scores.to(total.device), alpha=float(weight))
-        return total
