@@ -191,7 +191,8 @@ def test_recommender_pipeline_routes_the_interactions_itself(X):
         assert pipe[-1].get_metadata_routing().fit.requests["interactions"] is None  # unchanged
     given = X.copy()
     given.data[:] = 2.0  # interactions given by hand win
-    assert clone(pipe).fit(X, kneighborsrecommender__interactions=given)[-1].interactions_.max() == 2
+    refit = clone(pipe).fit(X, kneighborsrecommender__interactions=given)
+    assert refit[-1].interactions_.max() == 2
 
 
 def test_recommender_pipeline_never_recommends_a_seen_item(X):
@@ -256,3 +257,13 @@ def test_grid_search_over_a_recommender_pipeline_unchanged(X, routing):
     got = [search.cv_results_[f"split{i}_test_score"][search.best_index_] for i in range(3)]
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert search.best_estimator_.recommend(X[:4], k=3).shape == (4, 3)
+
+
+def test_recommender_pipeline_keeps_a_refused_interactions_request(X):
+    """With routing, a step whose request is False gets no interactions (the user's choice)."""
+    with config_context(enable_metadata_routing=True):
+        pipe = _recommender_pipe()
+        pipe[-1].set_fit_request(interactions=False)
+        with pytest.warns(UserWarning, match="looks like an embedding"):
+            pipe.fit(X)
+    assert pipe[-1].input_is_interactions_ and pipe[-1].n_items_ == 4
