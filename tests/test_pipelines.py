@@ -267,3 +267,14 @@ def test_recommender_pipeline_keeps_a_refused_interactions_request(X):
         with pytest.warns(UserWarning, match="looks like an embedding"):
             pipe.fit(X)
     assert pipe[-1].input_is_interactions_ and pipe[-1].n_items_ == 4
+
+
+def test_recommender_pipeline_of_another_last_step_is_a_plain_pipeline():
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.RandomState(0)
+    features, target = rng.rand(20, 3), rng.rand(20)
+    pipe = make_recommender_pipeline(FunctionTransformer(), Ridge()).fit(features, target)
+    assert pipe.score(features, target) == make_pipeline(FunctionTransformer(), Ridge()).fit(
+        features, target).score(features, target)
+    assert not hasattr(pipe, "recommend") and not hasattr(pipe, "similar_items")

@@ -199,9 +199,11 @@ class RecommenderPipeline(Pipeline):
         """
         return self._final_estimator.similar_items(items, k, return_scores=return_scores)
 
-    @available_if(_final_is_recommender)
     def score(self, X, y=None, **params) -> float:
         """The last step's default metric (e.g. NDCG@100) of the pipeline's recommendations.
+
+        A last step that is not a recommender of this package is scored by
+        :meth:`sklearn.pipeline.Pipeline.score`.
 
         Parameters
         ----------
@@ -211,12 +213,14 @@ class RecommenderPipeline(Pipeline):
             Held-out entries (entry hold-out protocol); None hides a seeded
             20% of each row's entries (fold-in protocol).
         **params
-            Not used; accepted for the signature of ``Pipeline.score``.
+            Passed to ``Pipeline.score`` for another last step; not used otherwise.
 
         Returns
         -------
         score : float
         """
+        if not _final_is_recommender(self):
+            return super().score(X, y, **params)
         check_is_fitted(self)
         n_features = np.shape(as_interactions(X))[1]
         if n_features != self.n_features_in_:  # before y's checks, as every estimator
