@@ -278,3 +278,17 @@ def test_recommender_pipeline_of_another_last_step_is_a_plain_pipeline():
     assert pipe.score(features, target) == make_pipeline(FunctionTransformer(), Ridge()).fit(
         features, target).score(features, target)
     assert not hasattr(pipe, "recommend") and not hasattr(pipe, "similar_items")
+
+
+def test_recommender_pipeline_over_item_blocks_matches_the_last_step(X):
+    """An item-based last step scores item blocks: the pipeline's seen items follow them."""
+    from sklearn_recae.compose import ItemBased
+    from sklearn_recae.linear import EASE
+
+    last = ItemBased(EASE(l2=10.0), batch_size=7)
+    pipe = make_recommender_pipeline(FunctionTransformer(accept_sparse=True), last).fit(X)
+    items, scores = pipe.recommend(X, k=4, return_scores=True, filter_items=[0, 1])
+    expected_items, expected_scores = pipe[-1].recommend(X, k=4, return_scores=True,
+                                                         filter_items=[0, 1])
+    np.testing.assert_array_equal(items, expected_items)
+    np.testing.assert_array_equal(scores, expected_scores)
