@@ -292,3 +292,12 @@ def test_recommender_pipeline_over_item_blocks_matches_the_last_step(X):
                                                          filter_items=[0, 1])
     np.testing.assert_array_equal(items, expected_items)
     np.testing.assert_array_equal(scores, expected_scores)
+
+
+def test_recommender_pipeline_under_the_entry_holdout_protocol(X):
+    X_train, X_valid = holdout_row_entries(X, 0.3, random_state=0)
+    search = GridSearchCV(_recommender_pipe(), {"kneighborsrecommender__n_neighbors": [5, 15]},
+                          cv=PredefinedEntrySplit()).fit(X_train, X_valid)
+    for n, got in zip([5, 15], search.cv_results_["split0_test_score"]):
+        fitted = _recommender_pipe(n_neighbors=n).fit(X_train)
+        assert got == pytest.approx(ndcg_at_100(fitted, X_train, X_valid))
