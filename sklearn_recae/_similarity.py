@@ -73,7 +73,7 @@ def _score_block(prepared, kind: str, queries: np.ndarray) -> torch.Tensor:
     index = torch.as_tensor(queries, device=prepared.device)
     if kind == "cosine":
         return prepared[index] @ prepared.T
-    return -torch.cdist(prepared[index], prepared).square()
+    return torch.cdist(prepared[index], prepared).square_().neg_()
 
 
 def top_similar_items(

@@ -326,7 +326,8 @@ class CodeTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         if hasattr(module, "decoder_weights"):  # DeepRec's, tied or not
             weight = module.decoder_weights()[-1]
         else:
-            weight = [m for m in module.decoder.modules() if isinstance(m, torch.nn.Linear)][-1].weight
+            linear = [m for m in module.decoder.modules() if isinstance(m, torch.nn.Linear)]
+            weight = linear[-1].weight
         return ItemSimilarity(weight.detach(), "cosine")
 
     def __sklearn_tags__(self):

@@ -5,7 +5,9 @@
 a CSR block of rows, on the device), or, for models that score otherwise,
 ``_iter_scores`` (CDAE's fitted users, NRP's side information, ``ItemBased``'s
 item blocks). Work is done in blocks, so memory is bounded by ``batch_size ×
-n_items`` except for the dense array ``predict`` returns.
+n_items`` except for the dense array ``predict`` returns. ``similar_items``
+ranks a model's item representation (``_item_similarity``) by blocks of
+query items (:mod:`sklearn_recae._similarity`).
 """
 
 from __future__ import annotations
@@ -133,6 +135,9 @@ class RecommenderMixin:
     :class:`ScoreBlock` s another way, taking the checked keyword arguments of
     its ``predict``/``recommend`` (``_check_context``). It may override
     ``_default_scorer``. ``batch_size`` (an init parameter) sets the block.
+    A model with an item representation implements ``_item_similarity()``
+    (an :class:`~sklearn_recae._similarity.ItemSimilarity`) and has
+    ``similar_items``; the others do not (``hasattr`` is False).
     """
 
     _prediction_batch_size = 1024

@@ -62,6 +62,9 @@ def test_fits_and_predicts_on_cuda(estimator, X):
     scores = model.predict(X)
     assert scores.shape == X.shape and np.isfinite(scores).all()
     assert model.recommend(X, k=5).shape == (X.shape[0], 5)
+    neighbours = model.similar_items(np.arange(X.shape[1]), k=3)  # the item vectors on CUDA
+    assert neighbours.shape == (X.shape[1], 3) and neighbours.dtype == np.int64
+    assert not (neighbours == np.arange(X.shape[1])[:, None]).any()
 
 
 _PREDICT_ON_CPU = """

@@ -191,7 +191,8 @@ def test_recommender_pipeline_routes_the_interactions_itself(X):
         assert pipe[-1].get_metadata_routing().fit.requests["interactions"] is None  # unchanged
     given = X.copy()
     given.data[:] = 2.0  # interactions given by hand win
-    assert clone(pipe).fit(X, kneighborsrecommender__interactions=given)[-1].interactions_.max() == 2
+    refit = clone(pipe).fit(X, kneighborsrecommender__interactions=given)
+    assert refit[-1].interactions_.max() == 2
 
 
 def test_recommender_pipeline_never_recommends_a_seen_item(X):
@@ -256,3 +257,47 @@ def test_grid_search_over_a_recommender_pipeline_unchanged(X, routing):
     got = [search.cv_results_[f"split{i}_test_score"][search.best_index_] for i in range(3)]
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert search.best_estimator_.recommend(X[:4], k=3).shape == (4, 3)
+
+
+def test_recommender_pipeline_keeps_a_refused_interactions_request(X):
+    """With routing, a step whose request is False gets no interactions (the user's choice)."""
+    with config_context(enable_metadata_routing=True):
+        pipe = _recommender_pipe()
+        pipe[-1].set_fit_request(interactions=False)
+        with pytest.warns(UserWarning, match="looks like an embedding"):
+            pipe.fit(X)
+    assert pipe[-1].input_is_interactions_ and pipe[-1].n_items_ == 4
+
+
+def test_recommender_pipeline_of_another_last_step_is_a_plain_pipeline():
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.RandomState(0)
+    features, target = rng.rand(20, 3), rng.rand(20)
+    pipe = make_recommender_pipeline(FunctionTransformer(), Ridge()).fit(features, target)
+    assert pipe.score(features, target) == make_pipeline(FunctionTransformer(), Ridge()).fit(
+        features, target).score(features, target)
+    assert not hasattr(pipe, "recommend") and not hasattr(pipe, "similar_items")
+
+
+def test_recommender_pipeline_over_item_blocks_matches_the_last_step(X):
+    """An item-based last step scores item blocks: the pipeline's seen items follow them."""
+    from sklearn_recae.compose import ItemBased
+    from sklearn_recae.linear import EASE
+
+    last = ItemBased(EASE(l2=10.0), batch_size=7)
+    pipe = make_recommender_pipeline(FunctionTransformer(accept_sparse=True), last).fit(X)
+    items, scores = pipe.recommend(X, k=4, return_scores=True, filter_items=[0, 1])
+    expected_items, expected_scores = pipe[-1].recommend(X, k=4, return_scores=True,
+                                                         filter_items=[0, 1])
+    np.testing.assert_array_equal(items, expected_items)
+    np.testing.assert_array_equal(scores, expected_scores)
+
+
+def test_recommender_pipeline_under_the_entry_holdout_protocol(X):
+    X_train, X_valid = holdout_row_entries(X, 0.3, random_state=0)
+    search = GridSearchCV(_recommender_pipe(), {"kneighborsrecommender__n_neighbors": [5, 15]},
+                          cv=PredefinedEntrySplit()).fit(X_train, X_valid)
+    for n, got in zip([5, 15], search.cv_results_["split0_test_score"]):
+        fitted = _recommender_pipe(n_neighbors=n).fit(X_train)
+        assert got == pytest.approx(ndcg_at_100(fitted, X_train, X_valid))

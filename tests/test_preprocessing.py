@@ -363,3 +363,11 @@ def test_recommendations_to_frame_with_new_users_and_titles():
     assert partial["title"].isna().sum() == 2
     with pytest.raises(ValueError, match="one title per item"):
         enc.recommendations_to_frame(top, users=users, titles=["Alien"])
+
+
+def test_item_indices_map_ids_to_columns():
+    enc = _fitted_encoder()
+    np.testing.assert_array_equal(enc.item_indices(["c", "a", "c"]), [2, 0, 2])
+    assert enc.item_indices([]).shape == (0,)
+    with pytest.raises(ValueError, match=r"1 item id\(s\) not seen in fit, e.g. \['q'\]"):
+        enc.item_indices(["a", "q"])

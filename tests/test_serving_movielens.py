@@ -45,6 +45,6 @@ def test_new_user_from_five_liked_movies_gets_ten_unseen_titles():
     adventurous = genres.loc[top["item"], ["Action", "Adventure", "Sci-Fi"]].any(axis=1)
     assert adventurous.mean() >= 0.6  # measured 0.9: the liked movies' genres
 
-    column = int(np.searchsorted(encoder.item_ids_, STAR_WARS))
+    column = encoder.item_indices([STAR_WARS])[0]
     similar = encoder.item_ids_[model.similar_items(column, k=10)]
     assert STAR_WARS not in similar and {EMPIRE, JEDI} <= set(similar[:3].tolist())

@@ -35,7 +35,7 @@ def _ranking_of(similarity: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def _assert_same_ranking(model, similarity: np.ndarray, k: int = 5, rtol: float = 1e-5) -> None:
-    """``similar_items`` returns the top-k of ``similarity`` (scores equal; items where not tied)."""
+    """``similar_items`` is the top-k of ``similarity`` (equal scores; items where not tied)."""
     items, scores = model.similar_items(np.arange(similarity.shape[0]), k=k, return_scores=True)
     expected_items, expected_scores = _ranking_of(similarity, k + 1)  # one more: its gap
     np.testing.assert_allclose(scores, expected_scores[:, :k], rtol=rtol, atol=1e-6)

@@ -112,19 +112,25 @@ class RecommenderPipeline(Pipeline):
         self : RecommenderPipeline
         """
         name = self._interactions_step()
-        if name is not None:
-            key = "interactions" if get_config()["enable_metadata_routing"] else f"{name}__interactions"
-            params = {key: X, **params}
+        if name is not None and not get_config()["enable_metadata_routing"]:
+            params = {f"{name}__interactions": X, **params}
+        elif name is not None and self._interactions_request() in (None, True):
+            params = {"interactions": X, **params}
         return super().fit(X, y, **params)
+
+    def _interactions_request(self):
+        """The last step's own request of ``interactions`` under metadata routing (None: unset)."""
+        return self.steps[-1][1].get_metadata_routing().fit.requests.get("interactions")
 
     def get_metadata_routing(self):
         """Pipeline's routing, with the last step requesting ``interactions`` where unset."""
         name = self._interactions_step()
-        final = self.steps[-1][1]
-        if name is None or final.get_metadata_routing().fit.requests.get("interactions") is not None:
+        if (name is None or not get_config()["enable_metadata_routing"]
+                or self._interactions_request() is not None):  # none to set, or the user's own
             return super().get_metadata_routing()
+        requesting = clone(self.steps[-1][1]).set_fit_request(interactions=True)
         shadow = copy.copy(self)  # the routing of the same steps, the last one requesting
-        shadow.steps = [*self.steps[:-1], (name, clone(final).set_fit_request(interactions=True))]
+        shadow.steps = [*self.steps[:-1], (name, requesting)]
         return Pipeline.get_metadata_routing(shadow)
 
     # --------------------------------------------------------------- serving
@@ -193,9 +199,11 @@ class RecommenderPipeline(Pipeline):
         """
         return self._final_estimator.similar_items(items, k, return_scores=return_scores)
 
-    @available_if(_final_is_recommender)
     def score(self, X, y=None, **params) -> float:
         """The last step's default metric (e.g. NDCG@100) of the pipeline's recommendations.
+
+        A last step that is not a recommender of this package is scored by
+        :meth:`sklearn.pipeline.Pipeline.score`.
 
         Parameters
         ----------
@@ -205,12 +213,14 @@ class RecommenderPipeline(Pipeline):
             Held-out entries (entry hold-out protocol); None hides a seeded
             20% of each row's entries (fold-in protocol).
         **params
-            Not used; accepted for the signature of ``Pipeline.score``.
+            Passed to ``Pipeline.score`` for another last step; not used otherwise.
 
         Returns
         -------
         score : float
         """
+        if not _final_is_recommender(self):
+            return super().score(X, y, **params)
         check_is_fitted(self)
         n_features = np.shape(as_interactions(X))[1]
         if n_features != self.n_features_in_:  # before y's checks, as every estimator

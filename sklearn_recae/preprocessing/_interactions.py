@@ -63,6 +63,9 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         top = model.recommend(X_new, k=10)
         enc.recommendations_to_frame(top, users=users, titles=titles)
 
+    and :meth:`item_indices` maps item ids to columns (``similar_items``,
+    ``filter_items``, ``items``).
+
     Parameters
     ----------
     user_col : hashable, default="user"
@@ -248,6 +251,32 @@ class InteractionEncoder(TransformerMixin, BaseEstimator):
         rows = np.searchsorted(new_users, users)
         cols = self._positions(items, 1, "item")
         return self._matrix(rows, cols, ratings, new_users), new_users
+
+    def item_indices(self, ids) -> np.ndarray:
+        """Return the column of each item id (e.g. for ``similar_items`` or ``filter_items``).
+
+        Parameters
+        ----------
+        ids : array-like of shape (n_ids,)
+            Item ids seen in ``fit``.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_ids,), dtype int64
+            ``item_ids_[indices]`` are ``ids``.
+
+        Raises
+        ------
+        ValueError
+            For an id not seen in ``fit`` (whatever ``handle_unknown``).
+        """
+        check_is_fitted(self)
+        ids = np.asarray(ids)
+        positions = self._indexes[1].get_indexer(ids.reshape(-1))
+        if np.any(positions < 0):
+            unknown = list(dict.fromkeys(ids.reshape(-1)[positions < 0].tolist()))
+            raise ValueError(f"{len(unknown)} item id(s) not seen in fit, e.g. {unknown[:5]}.")
+        return positions.astype(np.int64)
 
     def _matrix(self, rows, cols, ratings, user_ids: np.ndarray) -> sp.csr_matrix:
         """The CSR matrix of the known (row, col) pairs, duplicates resolved, zeros refused."""
