@@ -61,7 +61,7 @@ def make_base(name: str, seed: int):
         "i_autorec": lambda: ItemBased(AutoRec(random_state=seed)),
         "u_autorec": lambda: AutoRec(random_state=seed),
         "baseline": lambda: BaselineRatings(),
-        "nrp": lambda: NRP(random_state=seed),
+        "nrp": lambda: NRP(max_epochs=40, random_state=seed),  # the cap of nrp_benchmark.py
         "i_mma": lambda: ItemBased(MultiMetricAutoRec(random_state=seed)),
     }[name]()
 
@@ -119,12 +119,12 @@ def _fit_ensemble(names, params, seed, data, fitted):
     the cached models: its ``_fit_base`` is replaced by a lookup, and the rest
     of ``fit`` (weights, validation score) runs as it is.
     """
-    from sklearn_recae.ensemble import RatingEnsemble, _stacking
+    from sklearn_recae.ensemble import RatingEnsemble, _base
 
     R_fit, R_valid, _ = data
     by_params = {repr(make_base(n, seed).get_params()): fitted[n] for n in names}
-    original = _stacking._fit_base
-    _stacking._fit_base = lambda estimator, X, X_valid, fit_params: by_params[
+    original = _base._fit_base
+    _base._fit_base = lambda estimator, X, X_valid, fit_params: by_params[
         repr(estimator.get_params())]
     try:
         ensemble = RatingEnsemble([(n, make_base(n, seed)) for n in names], random_state=seed,
@@ -132,7 +132,7 @@ def _fit_ensemble(names, params, seed, data, fitted):
         side = _side_information() if "nrp" in names else {}
         return ensemble.fit(R_fit, X_valid=R_valid, **side)
     finally:
-        _stacking._fit_base = original
+        _base._fit_base = original
 
 
 def ensemble(protocol: str, seeds: list[int], cache_dir: str, base_sets: list[str]) -> None:
