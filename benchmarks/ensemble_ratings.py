@@ -87,6 +87,7 @@ BASE_SETS = {
     "iu_base_nrp": ["i_autorec", "u_autorec", "baseline", "nrp"],
     "iu_nrp": ["i_autorec", "u_autorec", "nrp"],
     "mma_u_base_nrp": ["i_mma", "u_autorec", "baseline", "nrp"],
+    "mma_u_base": ["i_mma", "u_autorec", "baseline"],
 }
 
 

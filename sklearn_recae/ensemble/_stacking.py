@@ -64,8 +64,9 @@ class RatingEnsemble(BaseEnsemble):
     estimators : list of (str, estimator)
         The bases, cloned at fit. Each must accept ``fit(X, X_valid=...)``
         and predict ratings. Nested parameters tune as ``<name>__<param>``.
-    weighting : {"self_adaptive", "nnls"}, default="self_adaptive"
-    fit_intercept : bool, default=False
+    weighting : {"nnls", "self_adaptive"}, default="nnls"
+        See above and Notes (the default was chosen on validation data).
+    fit_intercept : bool, default=True
         With ``weighting="nnls"``, also fit a free intercept.
     base_params : dict or None, default=None
         Parameters set on every base at fit (on the clones), over the bases'
@@ -111,6 +112,22 @@ class RatingEnsemble(BaseEnsemble):
     interrupted_ : bool
         True when Ctrl-C stopped the fit: the ensemble is over the bases fitted so far.
 
+    Notes
+    -----
+    Defaults chosen on validation RMSE only (``benchmarks/ensemble_ratings.py
+    ensemble``, ML-100K, 3 seeds; bases ``ItemBased(AutoRec())``,
+    ``AutoRec()``, ``BaselineRatings()`` fitted on the training part and
+    early-stopped on the validation part). NNLS with an intercept validated
+    best on both protocols (90/10: 0.8677 ± 0.0049; 70/10/20: 0.8812 ±
+    0.0040; in-sample for the 4 blend coefficients, on ~8,000 and ~10,000
+    entries), ahead of NNLS without intercept (0.8699, 0.8828) and of the
+    best self-adaptive δ in {0.01, 0.1, 1, 10} (δ=0.1: 0.8752, 0.8877). Test
+    RMSE, read once: 0.8750 ± 0.0033 (90/10) and 0.8849 ± 0.0064 (70/10/20),
+    against 0.8869 ± 0.0022 and 0.8960 ± 0.0059 for the best base alone
+    (I-AutoRec). The self-adaptive rule accumulates a loss gap over every
+    epoch, so with bases as different as these it gives nearly all the
+    weight to the best one unless δ is small; it suits MMA's similar bases.
+
     See Also
     --------
     MultiMetricAutoRec : this ensemble over four AutoRecs of different Lp metrics.
@@ -147,8 +164,8 @@ class RatingEnsemble(BaseEnsemble):
         self,
         estimators,
         *,
-        weighting: str = "self_adaptive",
-        fit_intercept: bool = False,
+        weighting: str = "nnls",
+        fit_intercept: bool = True,
         base_params: dict | None = None,
         delta: float = 1.0,
         validation_fraction: float = 0.125,
