@@ -161,6 +161,11 @@ def test_nested_random_state_is_seeded_and_reproducible(ratings):
     first = RatingEnsemble(_cross_family(max_epochs=(2, 2)), random_state=3).fit(X)
     second = RatingEnsemble(_cross_family(max_epochs=(2, 2)), random_state=3).fit(X)
     assert first.named_estimators_["i_autorec"].estimator_.random_state is not None
+    # a meta-estimator seeded itself seeds its own bases
+    mma = ItemBased(MultiMetricAutoRec(_mma_bases(), random_state=5))
+    clone = RatingEnsemble([("mma", mma)], random_state=3)._seeded_clones([("mma", mma)],
+                                                                        np.random.RandomState(0))
+    assert all(base.random_state is None for _, base in clone[0].estimator.estimators)
     np.testing.assert_array_equal(first.predict(X), second.predict(X))
 
 

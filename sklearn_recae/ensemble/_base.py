@@ -68,6 +68,24 @@ def _serves_row_blocks(estimator) -> bool:
             and hasattr(estimator, "_score_block"))
 
 
+def _unseeded(params: dict) -> list[str]:
+    """The ``random_state`` keys left None, except below a meta-estimator seeded itself.
+
+    ``ItemBased(AutoRec())`` gives ``estimator__random_state``; in
+    ``ItemBased(MultiMetricAutoRec(random_state=0))`` the MMA seeds its own
+    bases, so their ``estimator__<name>__random_state`` are left to it.
+    """
+    keys = []
+    for key, value in params.items():
+        path = key.split("__")
+        if path[-1] != "random_state" or value is not None:
+            continue
+        owners = ("__".join([*path[:depth], "random_state"]) for depth in range(len(path) - 1))
+        if all(params.get(owner) is None for owner in owners):
+            keys.append(key)
+    return keys
+
+
 def _loss_trajectory(estimator, n_iterations: int) -> np.ndarray:
     """``Sl_t(n)`` of one fitted base, held at its kept epoch's loss after it stopped."""
     scores = np.asarray(estimator.validation_scores_, dtype=np.float64)
@@ -177,9 +195,7 @@ class BaseEnsemble(RecommenderMixin, BaseComposition):
                 base.set_params(**{k: clone(v, safe=False) for k, v in self.base_params.items()})
             seed = rng.randint(np.iinfo(np.int32).max)
             if self.random_state is not None:
-                unseeded = {key: seed for key, value in base.get_params(deep=True).items()
-                            if key.split("__")[-1] == "random_state" and value is None}
-                base.set_params(**unseeded)
+                base.set_params(**{key: seed for key in _unseeded(base.get_params(deep=True))})
             clones.append(base)
         return clones
 
