@@ -26,6 +26,13 @@ Commands:
     (``--cache``) so an interrupted run resumes. The ensemble configuration to
     report is the one of least mean validation RMSE; the test columns are read
     once, after.
+
+``python benchmarks/ensemble_ratings.py ranking [--rankers recvae ease mult-dae]``
+    :class:`~sklearn_recae.ensemble.RankingEnsemble` on binarized ML-100K
+    (ratings >= 4, users with >= 5): ``X_train, X_test = holdout_row_entries(X,
+    0.2, random_state=s)``, ``X_fit, X_valid = holdout_row_entries(X_train,
+    0.1, random_state=100 + s)``; bases fitted on ``X_fit`` (early-stopped on
+    ``X_valid``), NDCG@100 of every base and ensemble.
 """
 
 from __future__ import annotations
@@ -61,7 +68,7 @@ def make_base(name: str, seed: int):
         "i_autorec": lambda: ItemBased(AutoRec(random_state=seed)),
         "u_autorec": lambda: AutoRec(random_state=seed),
         "baseline": lambda: BaselineRatings(),
-        "nrp": lambda: NRP(random_state=seed),
+        "nrp": lambda: NRP(max_epochs=40, random_state=seed),  # the cap of nrp_benchmark.py
         "i_mma": lambda: ItemBased(MultiMetricAutoRec(random_state=seed)),
     }[name]()
 
@@ -80,6 +87,7 @@ BASE_SETS = {
     "iu_base_nrp": ["i_autorec", "u_autorec", "baseline", "nrp"],
     "iu_nrp": ["i_autorec", "u_autorec", "nrp"],
     "mma_u_base_nrp": ["i_mma", "u_autorec", "baseline", "nrp"],
+    "mma_u_base": ["i_mma", "u_autorec", "baseline"],
 }
 
 
@@ -90,8 +98,9 @@ def _side_information():
     return {"user_features": side.user_features, "item_features": side.item_features}
 
 
-def fitted_bases(names, protocol, seed, data, cache_dir) -> dict:
+def fitted_bases(names, protocol, seed, data, cache_dir, make=None) -> dict:
     """Each base fitted once on ``R_fit``, early-stopped on ``R_valid`` (pickled in ``cache_dir``)."""
+    make = make or make_base
     R_fit, R_valid, _ = data
     fitted = {}
     for name in names:
@@ -101,7 +110,7 @@ def fitted_bases(names, protocol, seed, data, cache_dir) -> dict:
                 fitted[name] = pickle.load(f)
             continue
         start = time.perf_counter()
-        model = make_base(name, seed)
+        model = make(name, seed)
         side = _side_information() if name == "nrp" else {}
         model.fit(R_fit, X_valid=R_valid, **side)
         model.fit_seconds_ = time.perf_counter() - start
@@ -112,27 +121,27 @@ def fitted_bases(names, protocol, seed, data, cache_dir) -> dict:
     return fitted
 
 
-def _fit_ensemble(names, params, seed, data, fitted):
+def _fit_ensemble(names, params, seed, data, fitted, make=None, cls=None):
     """``RatingEnsemble(bases, **params).fit(R_fit, X_valid=R_valid)``, reusing the fitted bases.
 
     The bases are seeded explicitly, so the ensemble's fit would train exactly
     the cached models: its ``_fit_base`` is replaced by a lookup, and the rest
     of ``fit`` (weights, validation score) runs as it is.
     """
-    from sklearn_recae.ensemble import RatingEnsemble, _stacking
+    from sklearn_recae.ensemble import RatingEnsemble, _base
 
+    make, cls = make or make_base, cls or RatingEnsemble
     R_fit, R_valid, _ = data
-    by_params = {repr(make_base(n, seed).get_params()): fitted[n] for n in names}
-    original = _stacking._fit_base
-    _stacking._fit_base = lambda estimator, X, X_valid, fit_params: by_params[
+    by_params = {repr(make(n, seed).get_params()): fitted[n] for n in names}
+    original = _base._fit_base
+    _base._fit_base = lambda estimator, X, X_valid, fit_params: by_params[
         repr(estimator.get_params())]
     try:
-        ensemble = RatingEnsemble([(n, make_base(n, seed)) for n in names], random_state=seed,
-                                  **params)
+        ensemble = cls([(n, make(n, seed)) for n in names], random_state=seed, **params)
         side = _side_information() if "nrp" in names else {}
         return ensemble.fit(R_fit, X_valid=R_valid, **side)
     finally:
-        _stacking._fit_base = original
+        _base._fit_base = original
 
 
 def ensemble(protocol: str, seeds: list[int], cache_dir: str, base_sets: list[str]) -> None:
@@ -210,17 +219,72 @@ def baseline(seeds: list[int]) -> None:
                   f"{np.std(values, ddof=1):.4f}  {np.round(values, 4).tolist()}")
 
 
+def make_ranker(name: str, seed: int):
+    """The registered implicit model ``name`` with the benchmark's defaults, seeded ``seed``."""
+    from sklearn_recae.registry import get_model_spec
+
+    model = get_model_spec(name).factory(random_state=seed, verbose=0)
+    return model.set_params(device="cpu") if "device" in model.get_params() else model
+
+
+RANKING_WEIGHTINGS = {
+    "sa_d1": dict(weighting="self_adaptive", delta=1.0),
+    "sa_d10": dict(weighting="self_adaptive", delta=10.0),
+    "sa_d100": dict(weighting="self_adaptive", delta=100.0),
+    "search": dict(weighting="search", search_step=0.1),
+}
+
+
+def ranking(seeds: list[int], cache_dir: str, names: list[str]) -> None:
+    """The ranking ensemble on binarized ML-100K (the protocol of ``implicit_default_sweep.py``)."""
+    from ease_l2_sweep import binarized_movielens
+    from sklearn_recae.ensemble import RankingEnsemble
+    from sklearn_recae.model_selection import holdout_row_entries
+
+    os.makedirs(cache_dir, exist_ok=True)
+    X = binarized_movielens()
+    ndcg = get_scorer("ndcg@100")
+    rows, weights = [], []
+    for seed in seeds:
+        X_train, X_test = holdout_row_entries(X, 0.2, random_state=seed)
+        X_fit, X_valid = holdout_row_entries(X_train, 0.1, random_state=100 + seed)
+        data = (X_fit, X_valid, X_test)
+        fitted = fitted_bases(names, "implicit", seed, data, cache_dir, make_ranker)
+        scored = list(fitted.items())
+        for label, params in RANKING_WEIGHTINGS.items():
+            model = _fit_ensemble(names, params, seed, data, fitted, make_ranker, RankingEnsemble)
+            model.fit_seconds_ = sum(b.fit_seconds_ for b in fitted.values())
+            scored.append((label, model))
+            weights.append(dict(model=label, seed=seed, **model.named_weights_))
+        for label, model in scored:
+            rows.append(dict(model=label, seed=seed, valid=ndcg(model, X_fit, X_valid),
+                             test=ndcg(model, X_train, X_test), fit_s=model.fit_seconds_))
+        print(f"seed {seed} done", flush=True)
+    table = pd.DataFrame(rows).groupby("model", sort=False).agg(
+        valid=("valid", "mean"), valid_std=("valid", "std"), test=("test", "mean"),
+        test_std=("test", "std"), fit_s=("fit_s", "mean"), seeds=("seed", "nunique"))
+    print(f"\nbinarized ML-100K, seeds {seeds}: NDCG@100 (valid from X_fit; test from "
+          "X_train = fit + valid entries; searched weights: valid in-sample)")
+    print(table.round(4).to_string())
+    print("\nmean weights over seeds")
+    print(pd.DataFrame(weights).groupby("model", sort=False).mean().drop(columns="seed")
+          .round(3).to_string())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["baseline", "ensemble"])
+    parser.add_argument("command", choices=["baseline", "ensemble", "ranking"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--protocol", choices=["90/10", "70/10/20"], default="90/10")
     parser.add_argument("--cache", default="/tmp/ensemble_ratings")
     parser.add_argument("--base-sets", nargs="+", default=["iu_base"], choices=list(BASE_SETS))
+    parser.add_argument("--rankers", nargs="+", default=["recvae", "ease", "mult-dae"])
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.command == "baseline":
         baseline(args.seeds)
+    elif args.command == "ranking":
+        ranking(args.seeds, args.cache, args.rankers)
     else:
         ensemble(args.protocol, args.seeds, args.cache, args.base_sets)
 

@@ -35,7 +35,7 @@ from sklearn_recae.autoencoder import (
     RecVAE,
 )
 from sklearn_recae.compose import ItemBased, make_recommender_pipeline
-from sklearn_recae.ensemble import MultiMetricAutoRec, RatingEnsemble
+from sklearn_recae.ensemble import MultiMetricAutoRec, RankingEnsemble, RatingEnsemble
 from sklearn_recae.hybrid import NRP
 from sklearn_recae.linear import EASE, BaselineRatings, PopularityRecommender
 from sklearn_recae.metric_learning import CML, MagneticMetricLearning
@@ -68,6 +68,8 @@ ESTIMATORS = [
     ItemBased(AutoRec(hidden_units=(8,), max_epochs=3, batch_size=16, random_state=0)),
     RatingEnsemble([("autorec", AutoRec(hidden_units=(4,), max_epochs=2, batch_size=16)),
                     ("baseline", BaselineRatings())], weighting="nnls", random_state=0),
+    RankingEnsemble([("ease", EASE(l2=10.0)), ("popularity", PopularityRecommender())],
+                    weighting="search", search_step=0.5, random_state=0),
     DenoisingAutoEncoder(hidden_units=(8,), max_epochs=2, batch_size=16, random_state=0),
     MultDAE(hidden_units=(8, 4), max_epochs=2, batch_size=16, random_state=0),
     CDAE(hidden_units=(8,), max_epochs=2, batch_size=16, random_state=0),
@@ -134,6 +136,7 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "AutoRec": _RECOMMENDER_CHECKS,
     "MultiMetricAutoRec": _RECOMMENDER_CHECKS,
     "RatingEnsemble": _RECOMMENDER_CHECKS,
+    "RankingEnsemble": _RECOMMENDER_CHECKS,
     "ItemBased": {
         **_RECOMMENDER_CHECKS,
         "check_methods_sample_order_invariance": _USERS_ARE_FEATURES,
@@ -258,6 +261,14 @@ RECOMMENDERS = [
         id="DeepRec",
     ),
     pytest.param(Recommender(lambda: EASE(l2=10.0), explicit=False), id="EASE"),
+    pytest.param(
+        Recommender(
+            lambda: RankingEnsemble([("ease", EASE(l2=10.0)), ("popularity", PopularityRecommender())],
+                                    weighting="search", random_state=0),
+            explicit=False,
+        ),
+        id="RankingEnsemble",
+    ),
     pytest.param(
         Recommender(
             # batches of 512 x 10 candidates x 8 components: the parallel backward of the

@@ -48,7 +48,8 @@ def _held_out(model, X_fit, X_valid) -> np.ndarray:
 def test_mma_is_the_ensemble_of_its_four_bases(ratings):
     X, _ = ratings
     mma = MultiMetricAutoRec(_mma_bases(), delta=3.0, random_state=0).fit(X)
-    general = RatingEnsemble(_mma_bases(), delta=3.0, random_state=0).fit(X)
+    general = RatingEnsemble(_mma_bases(), weighting="self_adaptive", delta=3.0,
+                             random_state=0).fit(X)
     np.testing.assert_array_equal(general.weights_, mma.weights_)
     np.testing.assert_array_equal(general.predict(X), mma.predict(X))
     assert pd.DataFrame(general.history_).equals(pd.DataFrame(mma.history_))
@@ -57,7 +58,8 @@ def test_mma_is_the_ensemble_of_its_four_bases(ratings):
 
 def test_cross_family_self_adaptive_weights(ratings):
     X_fit, X_valid = ratings
-    ensemble = RatingEnsemble(_cross_family(), delta=5.0, random_state=0)
+    ensemble = RatingEnsemble(_cross_family(), weighting="self_adaptive", delta=5.0,
+                              random_state=0)
     ensemble.fit(X_fit, X_valid=X_valid)
     history = pd.DataFrame(ensemble.history_)
     assert len(history) == ensemble.n_epochs_ == 6  # the longest trajectory
@@ -130,7 +132,7 @@ def test_side_information_reaches_the_bases_that_take_it():
     fitted = ensemble.named_estimators_["nrp"]
     assert fitted.n_user_features_ == 6 and fitted._item_side.shape == (25, 5)
     w = ensemble.weights_
-    expected = (w[0] * fitted.predict(X, user_features=U)
+    expected = (ensemble.intercept_ + w[0] * fitted.predict(X, user_features=U)
                 + w[1] * ensemble.named_estimators_["autorec"].predict(X))
     np.testing.assert_allclose(ensemble.predict(X), expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(ensemble.predict(X, user_features=U), expected, rtol=1e-5,
@@ -159,6 +161,11 @@ def test_nested_random_state_is_seeded_and_reproducible(ratings):
     first = RatingEnsemble(_cross_family(max_epochs=(2, 2)), random_state=3).fit(X)
     second = RatingEnsemble(_cross_family(max_epochs=(2, 2)), random_state=3).fit(X)
     assert first.named_estimators_["i_autorec"].estimator_.random_state is not None
+    # a meta-estimator seeded itself seeds its own bases
+    mma = ItemBased(MultiMetricAutoRec(_mma_bases(), random_state=5))
+    clone = RatingEnsemble([("mma", mma)], random_state=3)._seeded_clones([("mma", mma)],
+                                                                        np.random.RandomState(0))
+    assert all(base.random_state is None for _, base in clone[0].estimator.estimators)
     np.testing.assert_array_equal(first.predict(X), second.predict(X))
 
 
