@@ -154,8 +154,12 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
         Seeds the validation split and every base whose ``random_state`` is None
         (after ``base_params``).
     verbose : int, default=0
-        joblib's progress messages while the bases train, and the final
-        weights printed when > 0; each base has its own ``verbose``.
+        0 silent; 1 names each base as it starts, shows its training progress
+        (the base's own ``verbose`` output, see
+        :class:`~sklearn_recae.autoencoder.AutoRec`) and prints the final
+        weights; 2 also the bases' epoch tables. It is given to every base
+        whose ``verbose`` is 0 (after ``base_params``), and to joblib with
+        ``n_jobs > 1``.
 
     Attributes
     ----------
@@ -181,6 +185,8 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
     interrupted_ : bool
         True when Ctrl-C stopped the fit (see ``fit``): the ensemble is over
         the bases fitted so far.
+    device_ : torch.device or None
+        The device the first base trained on (None if it records none).
 
     References
     ----------
@@ -288,6 +294,8 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
             seed = rng.randint(np.iinfo(np.int32).max)
             if self.random_state is not None and base.get_params().get("random_state", 0) is None:
                 base.set_params(random_state=seed)
+            if self.verbose and base.get_params().get("verbose", None) == 0:
+                base.set_params(verbose=self.verbose)
             clones.append(base)
         return clones
 
@@ -333,7 +341,7 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
             )
         else:
             X_valid = check_held_out(X_valid, X)
-        bases = self._fit_bases(clones, X, X_valid)
+        bases = self._fit_bases(clones, X, X_valid, [name for name, _ in estimators])
         names = [name for name, _ in estimators][: len(bases)]
         for name, base in zip(names, bases):
             _check_fitted_base(name, base)
@@ -348,22 +356,28 @@ class MultiMetricAutoRec(RecommenderMixin, BaseComposition):
                                    f"({', '.join(names)}){stopped}")
         self.estimators_ = bases
         self.named_estimators_ = Bunch(**dict(zip(names, bases)))
+        self.device_ = getattr(bases[0], "device_", None)
         self._record_weights(names, bases)
         self.validation_score_ = -get_scorer("neg_rmse")(self, X, X_valid)
         if self.verbose:
             weights = ", ".join(f"{n}={w:.3f}" for n, w in zip(names, self.weights_))
-            print(f"MMA after {self.n_epochs_} iterations: weights {weights}; "
+            print(f"MultiMetricAutoRec: {self.n_epochs_} iterations, weights {weights}; "
                   f"validation RMSE {self.validation_score_:.4f}")
         return self
 
-    def _fit_bases(self, clones: list, X: sp.csr_matrix, X_valid: sp.csr_matrix) -> list:
+    def _fit_bases(
+        self, clones: list, X: sp.csr_matrix, X_valid: sp.csr_matrix, names: list[str]
+    ) -> list:
         """Fit the bases; one after the other, none after a base whose fit was interrupted."""
         if effective_n_jobs(self.n_jobs) > 1:
             return Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
                 delayed(_fit_base)(base, X, X_valid) for base in clones
             )
         bases = []
-        for base in clones:
+        for position, (name, base) in enumerate(zip(names, clones), start=1):
+            if self.verbose:
+                print(f"MultiMetricAutoRec: base {name!r} ({position} of {len(clones)}, "
+                      f"{type(base).__name__})", flush=True)
             bases.append(_fit_base(base, X, X_valid))
             if getattr(bases[-1], "interrupted_", False):
                 break
