@@ -33,10 +33,12 @@ from ._skorch import (
     CSRRows,
     EntryHoldoutSplit,
     FixedEntrySplit,
+    add_fit_progress,
     clipped_error_sums,
     make_callbacks,
     ndcg_error_sums,
     ndcg_scoring,
+    print_table,
     resolve_optimizer,
     rmse_scoring,
 )
@@ -100,6 +102,14 @@ def _kept_epoch(net) -> int:
     return len(_completed_epochs(net))
 
 
+def _used_device(device: str) -> torch.device:
+    """The torch device of a resolved ``device`` string, with the CUDA index torch picked."""
+    used = torch.device(device)
+    if used.type == "cuda" and used.index is None:
+        return torch.device("cuda", torch.cuda.current_device())
+    return used
+
+
 class TorchRecommender(RecommenderMixin, BaseEstimator):
     """Base of the skorch-backed recommenders.
 
@@ -109,7 +119,8 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
     call :meth:`_fit_net` from a ``fit`` decorated with :func:`atomic_fit`;
     they must have the parameters ``max_epochs``, ``early_stopping``,
     ``validation_fraction``, ``refit``, ``device`` and ``random_state``. The
-    fitted skorch net is ``net_`` and its history ``history_``.
+    fitted skorch net is ``net_``, its history ``history_`` and the device it trained on
+    ``device_``; ``verbose`` output is :class:`~sklearn_recae._skorch.FitProgress`'s.
 
     **Ctrl-C** (``KeyboardInterrupt``) during training stops it at once and
     keeps the best weights reached so far (the best validation epoch's with
@@ -174,6 +185,7 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         train_split = self._validation_split(X, X_valid)
         with self._torch_rng(device):
             net = self._build_net(X, device, train_split=train_split, max_epochs=self.max_epochs)
+            self._add_progress(net, train_split, X_valid)
             net.fit(CSRRows(X), y=None)
             completed = _completed_epochs(net)
             self.validation_scores_ = np.asarray(
@@ -191,6 +203,12 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
             elif self._refits(net, X_valid):
                 refitted = self._build_net(X, device, train_split=None,
                                            max_epochs=self.best_epoch_)
+                add_fit_progress(
+                    refitted, verbose=self.verbose, name=type(self).__name__, phase="refit",
+                    metric=None, title=f"refit: {self.best_epoch_} epoch"
+                    f"{'s' if self.best_epoch_ != 1 else ''} on all entries (best epoch of the "
+                    "validation run)",
+                )
                 refitted.fit(CSRRows(X), y=None)
                 if refitted.interrupted_:
                     warn_interrupted(self, "the refit on all entries was stopped; kept the "
@@ -199,6 +217,27 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
                     net = refitted
                     self.n_epochs_ += len(_completed_epochs(refitted))
         self.net_ = net
+        self.device_ = _used_device(device)
+
+    def _add_progress(self, net, train_split, X_valid) -> None:
+        """The ``verbose`` output of the first training phase (see :class:`FitProgress`)."""
+        name = type(self).__name__
+        if train_split is None:
+            add_fit_progress(net, verbose=self.verbose, name=name, phase="training", metric=None,
+                             title=f"training {self.max_epochs} epochs, no validation part")
+            return
+        whose = "each row's entries" if self._per_row_validation else "the entries"
+        held_out = ("the validation entries given (X_valid)" if X_valid is not None
+                    else f"{self.validation_fraction:.0%} of {whose} held out")
+        stops = "early stopping on" if self.early_stopping else "monitoring"
+        refits = X_valid is None and self.refit and self._monitor(train_split) is not None
+        refit = ", then a refit on all entries" if refits else ""
+        add_fit_progress(
+            net, verbose=self.verbose, name=name, phase="validation run",
+            metric=self._validation_metric, lower_is_better=self._validation_lower_is_better,
+            title=f"validation run, {stops} {self._validation_metric} of {held_out}, "
+                  f"at most {self.max_epochs} epochs{refit}",
+        )
 
     def _loop_params(
         self, device: str, *, train_split, max_epochs: int, collate_fn: Callable,
@@ -222,7 +261,9 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
             "iterator_train__collate_fn": collate_fn,
             "iterator_valid__collate_fn": valid_collate_fn or collate_fn,
             "device": device,
-            "verbose": self.verbose,
+            # verbose=1 is FitProgress's bar (added by _fit_net); 2 adds skorch's epoch table
+            "verbose": int(self.verbose > 1),
+            **({"callbacks__print_log__sink": print_table} if self.verbose > 1 else {}),
         }
 
     def _refits(self, net, X_valid) -> bool:

@@ -262,3 +262,23 @@ def test_temporal_split_through_predefined_entry_split(data):
     for l2, score in zip(grid["l2"], search.cv_results_["mean_test_score"]):
         assert score == pytest.approx(scorer(EASE(l2=l2).fit(X_train), X_train, X_valid))
     assert 0.0 <= search.score(X_train + X_valid, X_test) <= 1.0
+
+
+@pytest.mark.slow
+def test_movielens_timestamps_drive_the_splits():
+    """The loader's timestamps: cut-off, per-user and leave-one-out splits of the real data."""
+    from sklearn_recae.datasets import load_movielens_100k
+
+    data = load_movielens_100k()
+    X, T = data.ratings, data.timestamps
+    cutoff = int(np.quantile(T.data, 0.9))
+    X_train, X_test = temporal_split(X, T, cutoff=cutoff)
+    assert _times_of(X_train, T).data.max() < cutoff <= _times_of(X_test, T).data.min()
+    X_train, X_test = leave_one_out_split(X, T)
+    # every user has >= 20 ratings: one test entry each, the latest of the user
+    np.testing.assert_array_equal(np.diff(X_test.indptr), np.ones(943))
+    last = _row_extremes(T, np.max)
+    np.testing.assert_array_equal(_row_extremes(_times_of(X_test, T), np.max), last)
+    positives = (X >= 4).astype(np.float32).tocsr()  # a filtered X with the times of all ratings
+    parts = temporal_split(positives, T, test_size=0.1, valid_size=0.1, per_user=True)
+    _check_partition(parts, positives)

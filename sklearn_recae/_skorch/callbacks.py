@@ -6,16 +6,23 @@
 - :class:`RaiseOnDivergence` stops a diverging run;
 - :class:`KLAnnealing` raises the KL weight of the VAEs;
 - :class:`MaxNormClipping` bounds each item's weights (eq. 14 of the MIL paper);
-- :func:`make_callbacks`: divergence guard, early stopping, progress bar.
+- :class:`FitProgress` / :func:`add_fit_progress`: what ``verbose=1`` shows of
+  a training phase (a progress bar over the epochs with the validation metric
+  and the best so far; plain lines when stdout is not a terminal);
+- :func:`make_callbacks`: divergence guard, early stopping, and at
+  ``verbose >= 2`` skorch's per-batch progress bar (terminals only).
 """
 
 from __future__ import annotations
 
 import math
+import re
+import sys
 from collections.abc import Callable
 
 import torch
 from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, ProgressBar
+from tqdm import tqdm
 from skorch.dataset import get_len
 
 from ..losses import MaxNorm
@@ -23,14 +30,17 @@ from ..losses import MaxNorm
 __all__ = [
     "Callback",
     "ErrorSumScoring",
+    "FitProgress",
     "GradientNormClipping",
     "KLAnnealing",
     "MaxNormClipping",
     "RaiseOnDivergence",
+    "add_fit_progress",
     "clipped_error_sums",
     "make_callbacks",
     "ndcg_error_sums",
     "ndcg_scoring",
+    "print_table",
     "rmse_from_sums",
     "rmse_scoring",
     "weight_norm",
@@ -192,17 +202,154 @@ def make_callbacks(
                     threshold_mode="rel",
                     lower_is_better=lower_is_better,
                     load_best=True,
-                    sink=print if verbose else _silent,
+                    sink=print_table if verbose > 1 else _silent,
                 ),
             )
         )
-    if verbose > 1:
+    if verbose > 1 and _stdout_is_a_terminal():
         callbacks.append(("progress_bar", ProgressBar()))
     return callbacks
 
 
 def _silent(*args, **kwargs) -> None:
     """A sink that prints nothing."""
+
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _stdout_is_a_terminal() -> bool:
+    isatty = getattr(sys.stdout, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def print_table(text: str) -> None:
+    """Print a line of skorch's epoch table (``verbose >= 2``), without colour codes unless on a terminal."""
+    print(text if _stdout_is_a_terminal() else _ANSI_ESCAPE.sub("", text), flush=True)
+
+
+class FitProgress(Callback):
+    """Show the epochs of one training phase: a progress bar, or plain lines when piped.
+
+    At the start the phase's ``title`` is printed; then, on a terminal, a tqdm
+    bar over ``max_epochs`` with the epoch, the validation ``metric`` and the
+    best value so far (the early-stopping callback's best epoch when there is
+    one), or, when stdout is not a terminal (a log file, a notebook, a
+    captured stream), one plain line per epoch with the same numbers and no
+    colour codes. At the end one line says how the phase ended (stopped
+    early, all epochs run, or interrupted) and which epoch is kept.
+    With ``per_epoch=False`` (``verbose >= 2``, when skorch's table shows the
+    epochs) only the title and the final line are printed.
+
+    Parameters
+    ----------
+    name : str
+        The estimator's name, at the start of the title and the final line.
+    phase : str
+        Short name of the phase (``"validation run"``, ``"refit"``): the bar's label.
+    title : str
+        What the phase does, printed at the start after ``name``.
+    metric : str or None
+        History key of the validation metric; None shows the training loss.
+    lower_is_better : bool, default=True
+    per_epoch : bool, default=True
+    """
+
+    def __init__(self, name: str, phase: str, title: str, metric: str | None,
+                 lower_is_better: bool = True, per_epoch: bool = True) -> None:
+        self.name = name
+        self.phase = phase
+        self.title = title
+        self.metric = metric
+        self.lower_is_better = lower_is_better
+        self.per_epoch = per_epoch
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        self.n_shown_ = 0
+        self._bar = None
+        print(f"{self.name}: {self.title}", flush=True)
+        if self.per_epoch and _stdout_is_a_terminal():
+            self._bar = tqdm(total=net.max_epochs, desc=self.phase, unit="epoch",
+                             file=sys.stdout, dynamic_ncols=True, leave=True)
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        self._show_new_epochs(net)
+
+    def on_train_end(self, net, **kwargs) -> None:
+        self._show_new_epochs(net)  # the last epoch, when early stopping raised before us
+        if self._bar is not None:
+            self._bar.close()
+        self._bar = None  # not pickled with the fitted net
+        print(self._summary(net), flush=True)
+
+    def _completed(self, net) -> list:
+        return [epoch for epoch in net.history if "train_loss" in epoch]
+
+    def _best(self, net) -> tuple[int, float] | None:
+        """``(epoch, value)`` of the best validation score so far, or None."""
+        if self.metric is None:
+            return None
+        scored = [(e["epoch"], e[self.metric]) for e in self._completed(net) if self.metric in e]
+        if not scored:
+            return None
+        early_stopping = dict(net.callbacks_).get("early_stopping")
+        if early_stopping is not None and early_stopping.best_epoch_ >= 1:
+            return next((item for item in scored if item[0] == early_stopping.best_epoch_),
+                        scored[-1])
+        pick = min if self.lower_is_better else max
+        return pick(scored, key=lambda item: item[1])
+
+    def _show_new_epochs(self, net) -> None:
+        completed = self._completed(net)
+        for epoch in completed[self.n_shown_:]:
+            text = self._epoch_text(net, epoch)
+            if self._bar is not None:
+                self._bar.set_postfix_str(text, refresh=False)
+                self._bar.update(1)
+            elif self.per_epoch:
+                print(f"  {self.phase} epoch {epoch['epoch']}/{net.max_epochs}  {text}",
+                      flush=True)
+        self.n_shown_ = len(completed)
+
+    def _epoch_text(self, net, epoch: dict) -> str:
+        if self.metric is None or self.metric not in epoch:
+            return f"train_loss {epoch['train_loss']:.4g}  {epoch.get('dur', 0.0):.2f}s"
+        best_epoch, best = self._best(net)
+        return (f"{self.metric} {epoch[self.metric]:.4f}  best {best:.4f} (epoch {best_epoch})"
+                f"  {epoch.get('dur', 0.0):.2f}s")
+
+    def _summary(self, net) -> str:
+        n_epochs = len(self._completed(net))
+        if getattr(net, "interrupted_", False):
+            ended = f"interrupted after {_epochs(n_epochs)} complete"
+        elif n_epochs < net.max_epochs:
+            patience = getattr(dict(net.callbacks_).get("early_stopping"), "patience", None)
+            ended = f"stopped early after {_epochs(n_epochs)}" + (
+                f" (no gain in {patience})" if patience is not None else "")
+        else:
+            ended = f"done, {_epochs(n_epochs)}"
+        best = self._best(net)
+        if best is None:
+            return f"{self.name}: {self.phase} {ended}."
+        return (f"{self.name}: {self.phase} {ended}; best {self.metric} {best[1]:.4f} at "
+                f"epoch {best[0]}.")
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
+def add_fit_progress(net, *, verbose: int, name: str, phase: str, title: str,
+                     metric: str | None, lower_is_better: bool = True) -> None:
+    """Add a :class:`FitProgress` to the callbacks of the unfitted ``net`` when ``verbose >= 1``.
+
+    At ``verbose >= 2`` skorch's epoch table (``net.verbose``) shows the epochs
+    and the callback prints only the phase's title and ending.
+    """
+    if verbose < 1:
+        return
+    progress = FitProgress(name, phase, title, metric, lower_is_better, per_epoch=verbose < 2)
+    net.callbacks = [*(net.callbacks or []), ("fit_progress", progress)]
 
 
 class KLAnnealing(Callback):

@@ -114,7 +114,11 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
     verbose : int, default=0
-        0 silent, 1 an epoch table, 2 also a progress bar per epoch.
+        0 silent; 1 one progress bar per training phase (the early-stopping
+        run on the validation part, then the refit on all entries) with the
+        epoch, the validation metric and the best so far, plain lines when
+        stdout is not a terminal, and the refit's epoch count; 2 also
+        skorch's per-epoch table (and a per-batch bar on a terminal).
 
     Attributes
     ----------
@@ -134,6 +138,8 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
     interrupted_ : bool
         True when Ctrl-C stopped the fit (see :class:`~sklearn_recae.base.TorchRecommender`):
         the best weights reached were kept and the refit was skipped.
+    device_ : torch.device
+        The device the network was trained on (``device="auto"`` resolved).
     n_features_in_ : int
         Number of columns seen in ``fit``.
     global_mean_ : float

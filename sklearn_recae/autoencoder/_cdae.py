@@ -124,13 +124,14 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
     device : str, default="auto"
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
+        As for :class:`~sklearn_recae.autoencoder.AutoRec`.
 
     Attributes
     ----------
     n_users_ : int
         Rows of the matrix given to ``fit``: the users with a vector ``V_u``.
     net_, history_, validation_scores_ (NDCG@k_valid per epoch), best_epoch_,
-    n_epochs_, interrupted_, n_features_in_
+    n_epochs_, interrupted_, device_, n_features_in_
         As for :class:`~sklearn_recae.autoencoder.DenoisingAutoEncoder`.
 
     See Also

@@ -154,11 +154,12 @@ class DenoisingAutoEncoder(_ImplicitAutoEncoder):
     device : str, default="auto"
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
+        As for :class:`~sklearn_recae.autoencoder.AutoRec`.
 
     Attributes
     ----------
     net_, history_, validation_scores_ (NDCG@k_valid per epoch), best_epoch_,
-    n_epochs_, interrupted_, n_features_in_
+    n_epochs_, interrupted_, device_, n_features_in_
         As for :class:`~sklearn_recae.autoencoder.AutoRec`.
 
     References

@@ -134,7 +134,7 @@ class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation split.
     verbose : int, default=0
-        0 silent, 1 an epoch table, 2 also a progress bar per epoch.
+        As for :class:`AutoRec`.
 
     Attributes
     ----------
@@ -152,6 +152,8 @@ class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         Epochs completed in all (early-stopping run plus refit).
     interrupted_ : bool
         True when Ctrl-C stopped the fit.
+    device_ : torch.device
+        The device the network was trained on (``device="auto"`` resolved).
     n_features_in_ : int
         Number of columns seen in ``fit``.
     global_mean_ : float

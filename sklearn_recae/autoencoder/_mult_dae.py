@@ -56,7 +56,8 @@ n_iter_no_change, k_valid, refit, binarize, sparse_input, device, random_state, 
 
     Attributes
     ----------
-    net_, history_, validation_scores_, best_epoch_, n_epochs_, interrupted_, n_features_in_
+    net_, history_, validation_scores_, best_epoch_, n_epochs_, interrupted_, device_,
+    n_features_in_
         As for :class:`DenoisingAutoEncoder`.
 
     References

@@ -89,7 +89,7 @@ n_iter_no_change, k_valid, refit, binarize, sparse_input, device, random_state, 
     total_anneal_steps_ : int
         The annealing length used by the last fit.
     net_, history_ (with ``kl_weight`` per epoch), validation_scores_, best_epoch_, \
-n_epochs_, interrupted_, n_features_in_
+n_epochs_, interrupted_, device_, n_features_in_
         As for :class:`MultDAE`.
 
     References

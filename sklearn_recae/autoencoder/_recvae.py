@@ -119,7 +119,8 @@ binarize, device, random_state, verbose
 
     Attributes
     ----------
-    net_, history_, validation_scores_, best_epoch_, n_epochs_, interrupted_, n_features_in_
+    net_, history_, validation_scores_, best_epoch_, n_epochs_, interrupted_, device_,
+    n_features_in_
         As for :class:`DenoisingAutoEncoder`.
 
     References

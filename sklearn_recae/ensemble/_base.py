@@ -196,6 +196,8 @@ class BaseEnsemble(RecommenderMixin, BaseComposition):
             seed = rng.randint(np.iinfo(np.int32).max)
             if self.random_state is not None:
                 base.set_params(**{key: seed for key in _unseeded(base.get_params(deep=True))})
+            if self.verbose and base.get_params().get("verbose", None) == 0:
+                base.set_params(verbose=self.verbose)
             clones.append(base)
         return clones
 
@@ -258,20 +260,22 @@ default=None
             )
         else:
             X_valid = check_held_out(X_valid, X)
-        bases = self._fit_bases(clones, X, X_valid, routes)
-        names = [name for name, _ in estimators][: len(bases)]
+        names = [name for name, _ in estimators]
+        bases = self._fit_bases(clones, X, X_valid, routes, names)
+        names = names[: len(bases)]
         names, bases, dropped = _drop_bases_without_an_epoch(type(self).__name__, names, bases)
         self._warn_if_interrupted(names, bases, dropped)
         self.estimators_ = bases
         self.named_estimators_ = Bunch(**dict(zip(names, bases)))
         self.n_users_ = X.shape[0]
+        self.device_ = getattr(bases[0], "device_", None)
         self._user_features = user_features
         self._row_blocks = user_features is None and all(_serves_row_blocks(b) for b in bases)
         self._record_weights(names, bases, X, X_valid)
         self.validation_score_ = self._validation_score(X, X_valid)
         if self.verbose:
             weights = ", ".join(f"{n}={w:.3f}" for n, w in zip(names, self.weights_))
-            print(f"{type(self).__name__} after {self.n_epochs_} iterations: weights {weights}; "
+            print(f"{type(self).__name__}: {self.n_epochs_} iterations, weights {weights}; "
                   f"validation score {self.validation_score_:.4f}")
         return self
 
@@ -286,14 +290,17 @@ default=None
                                    f"({', '.join(names)}){stopped}")
 
     def _fit_bases(self, clones: list, X: sp.csr_matrix, X_valid: sp.csr_matrix,
-                   routes: list[dict]) -> list:
+                   routes: list[dict], names: list[str]) -> list:
         """Fit the bases; one after the other, none after a base whose fit was interrupted."""
         if effective_n_jobs(self.n_jobs) > 1:
             return Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
                 delayed(_fit_base)(base, X, X_valid, route) for base, route in zip(clones, routes)
             )
         bases = []
-        for base, route in zip(clones, routes):
+        for position, (name, base, route) in enumerate(zip(names, clones, routes), start=1):
+            if self.verbose:
+                print(f"{type(self).__name__}: base {name!r} ({position} of {len(clones)}, "
+                      f"{type(base).__name__})", flush=True)
             bases.append(_fit_base(base, X, X_valid, route))
             if getattr(bases[-1], "interrupted_", False):
                 break

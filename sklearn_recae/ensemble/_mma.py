@@ -99,8 +99,12 @@ class MultiMetricAutoRec(RatingEnsemble):
         Seeds the validation split and every base whose ``random_state`` is None
         (after ``base_params``).
     verbose : int, default=0
-        joblib's progress messages while the bases train, and the final
-        weights printed when > 0; each base has its own ``verbose``.
+        0 silent; 1 names each base as it starts, shows its training progress
+        (the base's own ``verbose`` output, see
+        :class:`~sklearn_recae.autoencoder.AutoRec`) and prints the final
+        weights; 2 also the bases' epoch tables. It is given to every base
+        whose ``verbose`` is 0 (after ``base_params``), and to joblib with
+        ``n_jobs > 1``.
 
     Attributes
     ----------
@@ -130,6 +134,8 @@ class MultiMetricAutoRec(RatingEnsemble):
     interrupted_ : bool
         True when Ctrl-C stopped the fit (see ``fit``): the ensemble is over
         the bases fitted so far.
+    device_ : torch.device or None
+        The device the first base trained on (None if it records none).
 
     See Also
     --------

@@ -111,6 +111,8 @@ class RatingEnsemble(BaseEnsemble):
         Number of columns seen in ``fit``.
     interrupted_ : bool
         True when Ctrl-C stopped the fit: the ensemble is over the bases fitted so far.
+    device_ : torch.device or None
+        The device the first base trained on (None if it records none).
 
     Notes
     -----

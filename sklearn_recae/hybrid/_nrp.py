@@ -115,10 +115,11 @@ class NRP(ExplicitRatingMixin, TorchRecommender):
     device : str, default="auto"
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
+        As for :class:`~sklearn_recae.autoencoder.AutoRec`.
 
     Attributes
     ----------
-    net_, history_, validation_scores_, best_epoch_, n_epochs_, interrupted_,
+    net_, history_, validation_scores_, best_epoch_, n_epochs_, interrupted_, device_,
     n_features_in_, global_mean_, column_means_, rating_range_
         As for :class:`~sklearn_recae.autoencoder.AutoRec`.
     n_users_ : int

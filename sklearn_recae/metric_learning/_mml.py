@@ -120,6 +120,7 @@ class MagneticMetricLearning(MetricEmbeddingRecommender):
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split and the triplet sampling.
     verbose : int, default=0
+        As for :class:`~sklearn_recae.autoencoder.AutoRec`.
 
     Attributes
     ----------
@@ -133,7 +134,8 @@ class MagneticMetricLearning(MetricEmbeddingRecommender):
         ``"user"`` (n_users,), ``"item"`` (n_items,), ``"latent"``
         (n_users + n_items,): the learned (or fixed) margins.
     n_users_ : int
-    net_, history_, validation_scores_, best_epoch_, n_epochs_, interrupted_, n_features_in_
+    net_, history_, validation_scores_, best_epoch_, n_epochs_, interrupted_, device_, \
+n_features_in_
         As for the package's other torch models.
 
     Notes
@@ -293,7 +295,7 @@ k_valid, refit, fold_in_steps, output_space, binarize, device, random_state, ver
     Attributes
     ----------
     user_embeddings_, item_embeddings_, metrics_, margins_, n_users_, net_, history_, \
-validation_scores_, best_epoch_, n_epochs_, interrupted_, n_features_in_
+validation_scores_, best_epoch_, n_epochs_, interrupted_, device_, n_features_in_
         As for :class:`MagneticMetricLearning`.
 
     Notes
