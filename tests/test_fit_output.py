@@ -9,13 +9,16 @@ import warnings
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.pipeline import Pipeline
 
 from sklearn_recae.autoencoder import AutoRec
 from sklearn_recae.datasets import make_interactions
+from sklearn_recae.ensemble._base import BaseEnsemble
 
 from .test_common import ESTIMATORS
 
-VERBOSE = [est for est in ESTIMATORS if "verbose" in est.get_params()]
+# A Pipeline's ``verbose`` is scikit-learn's own (a bool: time each step), not a progress level.
+VERBOSE = [est for est in ESTIMATORS if "verbose" in est.get_params() and not isinstance(est, Pipeline)]
 IDS = [type(est).__name__ for est in VERBOSE]
 
 
@@ -57,11 +60,12 @@ def test_verbose_1_names_the_phases_in_plain_text(estimator, X, capsys):
     out = capsys.readouterr().out
     assert "\x1b[" not in out and "\r" not in out  # stdout is captured: not a terminal
     name = type(fitted).__name__
-    if name == "MultiMetricAutoRec":  # bases early-stop on the ensemble's validation part
+    if isinstance(fitted, BaseEnsemble):  # bases early-stop on the ensemble's validation part
         bases = [base_name for base_name, _ in fitted.estimators]
         for position, base_name in enumerate(bases, start=1):
-            assert f"base {base_name!r} ({position} of {len(bases)}" in out
-        assert out.count("validation run, early stopping on valid_rmse") == len(bases)
+            assert f"{name}: base {base_name!r} ({position} of {len(bases)}" in out
+        if name == "MultiMetricAutoRec":
+            assert out.count("validation run, early stopping on valid_rmse") == len(bases)
         assert "refit" not in out and "weights" in out
         return
     metric = fitted._validation_metric
@@ -79,6 +83,10 @@ def test_verbose_1_names_the_phases_in_plain_text(estimator, X, capsys):
 @pytest.mark.parametrize("estimator", VERBOSE, ids=IDS)
 def test_device_is_a_fitted_attribute(estimator, X):
     fitted = _fit_quietly(_on_cpu(estimator), X)
+    if isinstance(fitted, BaseEnsemble):  # the device its bases trained on, if any did
+        trained = [base.device_ for base in fitted.estimators_ if hasattr(base, "device_")]
+        assert fitted.device_ == (trained[0] if trained else None)
+        return
     assert fitted.device_ == torch.device("cpu")
 
 

@@ -268,7 +268,7 @@ default=None
         self.estimators_ = bases
         self.named_estimators_ = Bunch(**dict(zip(names, bases)))
         self.n_users_ = X.shape[0]
-        self.device_ = getattr(bases[0], "device_", None)
+        self.device_ = next((base.device_ for base in bases if hasattr(base, "device_")), None)
         self._user_features = user_features
         self._row_blocks = user_features is None and all(_serves_row_blocks(b) for b in bases)
         self._record_weights(names, bases, X, X_valid)
