@@ -186,6 +186,12 @@ class DenoisingAutoEncoder(_ImplicitAutoEncoder):
     ``sig-sig``, the published setting). The paper-literal configuration is
     ``set_params(batch_norm="hidden", init="paper")``.
 
+    Without batch normalisation ``sig-sig`` learns slowly: its validation
+    NDCG climbs fast for ~6 epochs, then crawls along a near-flat stretch
+    where ``n_iter_no_change=10`` can stop it (one of three test splits
+    stopped at epoch 13, NDCG@100 0.27 against 0.45 for the two others,
+    which ran 164 and 178 epochs). ``lin-sig`` (the default) did not.
+
     References
     ----------
     .. [1] J. Arévalo, J. R. Duque and M. Creatura, "A Missing Information Loss
