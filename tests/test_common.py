@@ -82,6 +82,8 @@ ESTIMATORS = [
     KNeighborsRecommender(n_neighbors=3),
     NRP(encoder_units=(8, 4), side_units=(4,), predictor_units=(8,), max_epochs=2,
         batch_size=16, random_state=0),
+    NRP("autoencoder", encoder_units=(8, 4), mask_fraction=0.1, noise_std=0.1, max_epochs=2,
+        batch_size=16, random_state=0),
 ]
 
 _PREDICT_IS_A_MATRIX = (
@@ -261,6 +263,13 @@ RECOMMENDERS = [
                         max_epochs=30, batch_size=64, early_stopping=False, random_state=0),
         ),
         id="NRP",
+    ),
+    pytest.param(
+        Recommender(
+            lambda: NRP("autoencoder", encoder_units=(32, 16), lr=3e-3, max_epochs=30,
+                        batch_size=64, early_stopping=False, random_state=0),
+        ),
+        id="NRP-aSDAE",
     ),
 ]
 
