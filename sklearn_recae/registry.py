@@ -122,19 +122,12 @@ def _knn_interactions(X_train, dataset):
 
 
 def _nrp(structure: str):
-    """A factory of NRP with its defaults.
-
-    ``"autoencoder"``: tanh units (the paper's NRP-aSDAE/DHA setting; unbounded
-    selu codes make the dot product diverge).
-    """
+    """A factory of NRP with its defaults (``"autoencoder"``: NRP-aSDAE, tanh units)."""
 
     def factory(random_state, verbose):
         from .hybrid import NRP
 
-        model = NRP(structure, random_state=random_state, verbose=verbose)
-        if structure == "autoencoder":
-            model.set_params(activation="tanh")
-        return model
+        return NRP(structure, random_state=random_state, verbose=verbose)
 
     return factory
 

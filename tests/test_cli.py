@@ -103,7 +103,7 @@ def test_nrp_gets_movielens_side_information():
     spec = get_model_spec("nrp-ae")
     assert spec.fit_params(None, "synthetic") == {}
     model = spec.factory(random_state=0, verbose=0)
-    assert model.structure == "autoencoder" and model.activation == "tanh"
+    assert model.structure == "autoencoder" and model._resolved("activation") == "tanh"
 
 
 def test_metric_learning_models_and_pipeline_run_on_the_synthetic_dataset(tmp_path):

@@ -89,6 +89,8 @@ ESTIMATORS = [
         batch_size=16, random_state=0),
     make_recommender_pipeline(MultDAE(hidden_units=(8, 4), max_epochs=2, batch_size=16,
                                       random_state=0), KNeighborsRecommender(n_neighbors=3)),
+    NRP("autoencoder", encoder_units=(8, 4), mask_fraction=0.1, noise_std=0.1, max_epochs=2,
+        batch_size=16, random_state=0),
 ]
 
 _PREDICT_IS_A_MATRIX = (
@@ -315,6 +317,13 @@ RECOMMENDERS = [
                         max_epochs=30, batch_size=64, early_stopping=False, random_state=0),
         ),
         id="NRP",
+    ),
+    pytest.param(
+        Recommender(
+            lambda: NRP("autoencoder", encoder_units=(32, 16), lr=3e-3, max_epochs=30,
+                        batch_size=64, early_stopping=False, random_state=0),
+        ),
+        id="NRP-aSDAE",
     ),
 ]
 

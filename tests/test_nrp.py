@@ -238,10 +238,118 @@ def test_structures_and_id_embeddings_train(structure, data):
     assert np.isfinite(model.predict(X, user_features=U)).all()
 
 
-def test_autoencoder_needs_matching_code_widths(data):
-    X, _, _ = data
-    with pytest.raises(ValueError, match="side_units"):
-        NRP("autoencoder", **TINY).fit(X)
+def _entry_batch(X, U, V, rows, cols):
+    from sklearn_recae._skorch import collate_entries
+    from sklearn_recae._skorch.entries import EntryDataset
+
+    dataset = EntryDataset(X, rows, cols, np.asarray(X[rows, cols]).ravel(), U, V)
+    batch, targets = collate_entries(dataset.__getitems__(np.arange(len(rows))))
+    return batch.to("cpu"), targets
+
+
+def _asdae_module(X, U, V, **params):
+    torch.manual_seed(0)
+    return NRPModule(X.shape[0], X.shape[1], [U.shape[1]], [V.shape[1]],
+                     encoder_units=(16, 8, 4), structure="autoencoder", activation="tanh",
+                     rating_offset=3.0, **params)
+
+
+def test_noise_in_training_only_and_the_left_out_entry_stays_out(data):
+    X, U, V = data
+    rows, cols = X.nonzero()
+    batch, _ = _entry_batch(X, U, V, rows[:30], cols[:30])
+    module = _asdae_module(X, U, V, mask_fraction=0.5, noise_std=0.3)
+    module.eval()  # deterministic, no corruption
+    torch.testing.assert_close(module(batch), module(batch))
+    assert module.corrupt(batch.user_rows) is batch.user_rows
+    module.train()
+    torch.manual_seed(1)
+    first, _ = module(batch)
+    second, _ = module(batch)
+    assert not torch.allclose(first, second)
+    noisy = module.corrupt(batch.user_rows)
+    stored = batch.user_rows != 0
+    assert torch.all(noisy[~stored] == 0)  # unobserved entries stay unobserved
+    kept = (noisy[stored] != 0).float().mean().item()
+    assert 0.3 < kept < 0.7  # about half of the stored values are masked
+    assert not torch.allclose(noisy[noisy != 0], batch.user_rows[noisy != 0])  # Gaussian noise
+    # the code of an entry equals the code of its zeroed (corrupted) input
+    encoder = module.user_ratings.eval()
+    x, side = noisy, batch.user_side
+    index, left_out = batch.user_index, batch.items
+    zeroed = x[index].clone()
+    zeroed[torch.arange(len(index)), left_out] = 0
+    torch.testing.assert_close(encoder.encode(x, side, index, left_out),
+                               encoder.encode(zeroed, side[index]), rtol=1e-5, atol=1e-5)
+
+
+def test_side_information_reaches_every_encoder_and_decoder_layer(data):
+    X, U, V = data
+    rows, cols = X.nonzero()
+    batch, targets = _entry_batch(X, U, V, rows[:40], cols[:40])
+    module = _asdae_module(X, U, V).train()
+    for autoencoder, width in ((module.user_ratings, U.shape[1]),
+                               (module.item_ratings, V.shape[1])):
+        hidden = [layer.out_features for layer in autoencoder.rating_layers]
+        assert hidden == [16, 8, 4, 8, 16]  # encoder, code, mirrored decoder
+        assert [(layer.in_features, layer.out_features) for layer in autoencoder.side_layers] \
+            == [(width, w) for w in hidden]
+        assert autoencoder.side_output.out_features == width
+    ratings, reconstruction = module(batch)
+    ((ratings - targets).square().mean() + reconstruction).backward()
+    for autoencoder in (module.user_ratings, module.item_ratings):
+        for layer in [*autoencoder.side_layers, autoencoder.side_output]:
+            assert layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0
+    # the rating error alone reaches the side weights of every encoder layer
+    module.zero_grad(set_to_none=False)
+    module(batch)[0].sum().backward()
+    for autoencoder in (module.user_ratings, module.item_ratings):
+        grads = [layer.weight.grad.abs().sum().item() for layer in autoencoder.side_layers]
+        assert all(g > 0 for g in grads[:3]) and all(g == 0 for g in grads[3:])
+
+
+def test_the_papers_penalty_on_weights_not_biases(data):
+    X, U, V = data
+    model = NRP("autoencoder", **TINY, alpha=0.03, max_epochs=1, item_features=V).fit(
+        X, user_features=U)
+    assert model._resolved("activation") == "tanh"
+    groups = model.net_.optimizer_.param_groups
+    decay = {id(p): g["weight_decay"] for g in groups for p in g["params"]}
+    for name, param in model.net_.module_.named_parameters():
+        expected = 0.0 if name.endswith("bias") else 0.06  # the gradient of 0.03 ||W||^2
+        assert decay[id(param)] == pytest.approx(expected), name
+    assert NRP(**TINY, max_epochs=1).fit(X)._resolved("alpha") == 0.0
+
+
+@pytest.mark.parametrize("reconstruction", ["mean", "sum"])
+def test_reconstruction_normalisations(data, reconstruction):
+    """"sum" is the paper's per-row sums, each row once an epoch; "mean" the batch means."""
+    X, U, V = data
+    rows, cols = X.nonzero()
+    batch, _ = _entry_batch(X, U, V, rows[:50], cols[:50])
+    module = _asdae_module(X, U, V, reconstruction=reconstruction, side_weight=0.0)
+    ratings_hat, _ = module.user_ratings(batch.user_rows, batch.user_side)
+    items_hat, _ = module.item_ratings(batch.item_cols, batch.item_side)
+    terms = []
+    for hat, clean, index in ((ratings_hat, batch.user_rows, batch.user_index),
+                              (items_hat, batch.item_cols, batch.item_index)):
+        observed = clean != 0
+        if reconstruction == "sum":
+            share = torch.bincount(index, minlength=len(clean)) / observed.sum(1)
+            terms.append((share * (hat - clean).square().sum(1)).sum() / len(index))
+        else:
+            terms.append((hat - clean)[observed].square().mean())
+    torch.testing.assert_close(module.reconstruction_loss(batch), sum(terms))
+
+
+def test_autoencoder_learns_ratings_without_side_information():
+    """The aSDAE structure alone beats the global mean by a wide margin (no side data)."""
+    X = make_interactions(300, 80, density=0.25, noise=0.1, random_state=0)
+    X_train, X_test = train_test_split(X, test_size=0.2, random_state=0)
+    model = NRP("autoencoder", encoder_units=(32, 8), batch_size=128, lr=3e-3, max_epochs=30,
+                device="cpu", random_state=0).fit(X_train)
+    baseline = np.sqrt(np.mean((X_test.data - X_train.data.mean()) ** 2))
+    assert -model.score(X_train, X_test) < 0.85 * baseline
 
 
 def test_bad_pairs(fitted, data):
