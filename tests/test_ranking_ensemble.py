@@ -59,7 +59,8 @@ def test_searched_weights_blend_z_scores(clicks):
 def test_self_adaptive_on_ndcg_trajectories(clicks):
     X_fit, X_valid = clicks
     dae = MultDAE((16, 8), max_epochs=5, lr=1e-2, batch_size=32, early_stopping=False)
-    ensemble = RankingEnsemble([("dae", dae), ("ease", EASE(l2=10.0))], delta=2.0,
+    ensemble = RankingEnsemble([("dae", dae), ("ease", EASE(l2=10.0))],
+                               weighting="self_adaptive", delta=2.0,
                                random_state=0).fit(X_fit, X_valid=X_valid)
     history = pd.DataFrame(ensemble.history_)
     fitted = ensemble.named_estimators_
