@@ -79,7 +79,7 @@ WEIGHTINGS = {
     "sa_d0.1": dict(weighting="self_adaptive", delta=0.1),
     "sa_d1": dict(weighting="self_adaptive", delta=1.0),
     "sa_d10": dict(weighting="self_adaptive", delta=10.0),
-    "nnls": dict(weighting="nnls"),
+    "nnls": dict(weighting="nnls", fit_intercept=False),
     "nnls_b": dict(weighting="nnls", fit_intercept=True),
 }
 BASE_SETS = {
