@@ -22,10 +22,16 @@ at the paper's layer sizes for the structure).
 
 Run:  OMP_NUM_THREADS=1 python benchmarks/nrp_benchmark.py sweep --variants nrp \
           --configs paper small [--seeds 0 1 2]
-      OMP_NUM_THREADS=1 python benchmarks/nrp_benchmark.py sweep --variants nrp-ae \
-          nrp-ae-noside --configs ae-paper ae-mean-a0 ae-mean-a1e-3 --max-epochs 20 --patience 5
-      OMP_NUM_THREADS=1 python benchmarks/nrp_benchmark.py test --choose nrp=paper \
-          nrp-ae=ae-paper global-mean=- ...
+      OMP_NUM_THREADS=1 python benchmarks/nrp_benchmark.py test --choose nrp=paper ...
+
+NRP-aSDAE (the runs behind the class Notes; one seed to choose, for lack of time):
+      OMP_NUM_THREADS=1 python benchmarks/nrp_benchmark.py sweep --variants nrp-ae-noside \
+          --configs ae-a1e-3-mask0.2 ae-a1e-3-drop0.2 ae-sum-a0.03 --seeds 0 \
+          --max-epochs 12 --patience 3
+      OMP_NUM_THREADS=1 python benchmarks/nrp_benchmark.py sweep --variants nrp-ae-noside \
+          nrp-ae --configs ae-a1e-3-mask0.2 --seeds 0 1 2 --max-epochs 12 --patience 3
+      OMP_NUM_THREADS=1 python benchmarks/nrp_benchmark.py test --choose global-mean=- \
+          nrp-ae-noside=ae-a1e-3-mask0.2 nrp-ae=ae-a1e-3-mask0.2
 """
 
 from __future__ import annotations
