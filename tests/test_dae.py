@@ -72,6 +72,11 @@ def test_batch_norm_placement_reaches_the_module():
         assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in layers) == n_bn
     with pytest.raises(ValueError, match="batch_norm"):
         DenoisingAutoEncoderModule(5, batch_norm="input")
+    # "auto": batch norm for the pair-wise loss only
+    for loss, n_bn in [("mil", 0), ("ce", 0), ("ce_pair", 1)]:
+        module = DenoisingAutoEncoder(loss, max_epochs=1, early_stopping=False,
+                                      **FAST).fit(X).net_.module_
+        assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in module.encoder) == n_bn
 
 
 def test_paper_init_has_glorot_weights_and_small_biases():
