@@ -290,19 +290,6 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
     def _device(self) -> str:
         return resolve_device(self.device)
 
-    def _warn_if_not_ratings(self, X: sp.csr_matrix) -> None:
-        """Warn when an explicit-rating model is given single-valued (binary) input."""
-        values = np.unique(X.data[: 1_000_000])
-        if values.size == 1 and np.all(X.data == values[0]):
-            warnings.warn(
-                f"Every stored entry of X is {values[0]:g}: this looks like implicit "
-                f"(binary) feedback, but {type(self).__name__} predicts ratings and learns "
-                f"to predict {values[0]:g} everywhere, so its rankings are arbitrary. Use an "
-                "implicit-feedback model, or give ratings.",
-                UserWarning,
-                stacklevel=3,
-            )
-
     def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
         net = self.net_
         net.module_.eval()

@@ -43,12 +43,17 @@ class Recommender:
     bounded : bool, default=False
         Every parameter is projected onto a bounded set after each step (CML:
         points in the unit ball, fixed margin), so no learning rate diverges.
+    personalised : bool, default=True
+        Ranks by the row's own items, so the checkerboard's withheld items come
+        first; False for a bias-only model (``BaselineRatings``), which faces
+        every other check of the suite (bad inputs included).
     """
 
     factory: Callable[[], BaseEstimator]
     explicit: bool = True
     folds_in: bool = True
     bounded: bool = False
+    personalised: bool = True
     fit_params: Callable[[sp.csr_matrix], dict] | None = None
 
     def fit(self, model: BaseEstimator, X, y=None) -> BaseEstimator:

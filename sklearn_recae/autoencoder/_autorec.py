@@ -35,7 +35,12 @@ from ..losses import MaskedLpLoss, lp_penalty
 from ..nn.autorec import ACTIVATIONS, AutoRecModule
 from ..nn.sparse import resolve_sparse_input
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils.validation import check_held_out, check_hidden_units, check_interactions
+from ..utils.validation import (
+    check_held_out,
+    check_hidden_units,
+    check_interactions,
+    warn_if_not_ratings,
+)
 
 __all__ = ["AutoRec"]
 
@@ -260,7 +265,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         check_hidden_units(self, 1)
         X = check_interactions(self, X, reset=True)
         X_valid = None if X_valid is None else check_held_out(X_valid, X)
-        self._warn_if_not_ratings(X)
+        warn_if_not_ratings(self, X)
         self._set_rating_stats(X)
         self._fit_net(X, X_valid)
         return self

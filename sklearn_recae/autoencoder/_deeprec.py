@@ -67,7 +67,12 @@ from ..losses import MaskedLpLoss
 from ..nn.autorec import ACTIVATIONS
 from ..nn.deeprec import DeepRecModule
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils.validation import check_held_out, check_hidden_units, check_interactions
+from ..utils.validation import (
+    check_held_out,
+    check_hidden_units,
+    check_interactions,
+    warn_if_not_ratings,
+)
 
 __all__ = ["DeepRec"]
 
@@ -277,7 +282,7 @@ class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         check_hidden_units(self)
         X = check_interactions(self, X, reset=True)
         X_valid = None if X_valid is None else check_held_out(X_valid, X)
-        self._warn_if_not_ratings(X)
+        warn_if_not_ratings(self, X)
         self._set_rating_stats(X)
         self._fit_net(X, X_valid)
         return self

@@ -31,7 +31,7 @@ from ..autoencoder import AutoRec
 from ..base import ScoreBlock, atomic_fit
 from ..nn.nrp import NRPModule
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils.validation import check_held_out, check_interactions
+from ..utils.validation import check_held_out, check_interactions, warn_if_not_ratings
 from ._side import RowsWithUserFeatures, check_side, check_sources
 
 __all__ = ["NRP"]
@@ -358,7 +358,7 @@ default=None
         self._item_widths = check_sources(
             self.item_sources, 0 if self._item_side is None else self._item_side.shape[1],
             "item_sources")
-        self._warn_if_not_ratings(X)
+        warn_if_not_ratings(self, X)
         self._set_rating_stats(X)
         self.n_users_ = X.shape[0]
         self.n_user_features_ = 0 if self._user_side is None else self._user_side.shape[1]

@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator
 
 from ..base import RecommenderMixin, atomic_fit
 from ..utils._sklearn import Interval, _fit_context
-from ..utils.validation import check_held_out, check_interactions
+from ..utils.validation import check_held_out, check_interactions, warn_if_not_ratings
 
 __all__ = ["BaselineRatings"]
 
@@ -152,6 +152,7 @@ class BaselineRatings(RecommenderMixin, BaseEstimator):
         self : BaselineRatings
         """
         X = check_interactions(self, X, reset=True)
+        warn_if_not_ratings(self, X)
         X_valid = None if X_valid is None else check_held_out(X_valid, X)
         rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
         values = X.data.astype(np.float64)

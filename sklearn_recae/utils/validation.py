@@ -36,6 +36,7 @@ __all__ = [
     "check_k",
     "check_not_long_format",
     "check_same_shape",
+    "warn_if_not_ratings",
 ]
 
 
@@ -508,3 +509,21 @@ def _position(X, mask: np.ndarray) -> str:
     else:
         row, item = np.argwhere(mask)[0]
     return f"row {int(row)}, item {int(item)}"
+
+
+def warn_if_not_ratings(estimator, X: sp.csr_matrix) -> None:
+    """Warn when an explicit-rating model is given single-valued (binary) input.
+
+    A rating model fitted on entries that are all one value learns to predict
+    that value everywhere, so its rankings are arbitrary.
+    """
+    values = np.unique(X.data[: 1_000_000])
+    if values.size == 1 and np.all(X.data == values[0]):
+        warnings.warn(
+            f"Every stored entry of X is {values[0]:g}: this looks like implicit "
+            f"(binary) feedback, but {type(estimator).__name__} predicts ratings and learns "
+            f"to predict {values[0]:g} everywhere, so its rankings are arbitrary. Use an "
+            "implicit-feedback model, or give ratings.",
+            UserWarning,
+            stacklevel=3,
+        )
