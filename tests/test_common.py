@@ -34,7 +34,7 @@ from sklearn_recae.autoencoder import (
     MultVAE,
     RecVAE,
 )
-from sklearn_recae.compose import ItemBased, make_recommender_pipeline
+from sklearn_recae.compose import ColdStartFallback, ItemBased, make_recommender_pipeline
 from sklearn_recae.ensemble import MultiMetricAutoRec, RankingEnsemble, RatingEnsemble
 from sklearn_recae.hybrid import NRP
 from sklearn_recae.linear import EASE, BaselineRatings, PopularityRecommender
@@ -79,6 +79,7 @@ ESTIMATORS = [
     # Adam: the checks' inputs are ~100, on which the default momentum SGD diverges
     DeepRec(hidden_units=(8, 4), optimizer="adam", max_epochs=3, batch_size=16, random_state=0),
     EASE(l2=10.0),
+    ColdStartFallback(EASE(l2=10.0)),
     PopularityRecommender(),
     BaselineRatings(),
     MagneticMetricLearning(n_components=4, max_epochs=2, batch_size=16, fold_in_steps=5,
@@ -153,6 +154,7 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "DeepRec": _RECOMMENDER_CHECKS,
     # exact: each row is scored from its own entries, whatever the batch
     "EASE": _EXACT_RECOMMENDER_CHECKS,
+    "ColdStartFallback": _EXACT_RECOMMENDER_CHECKS,
     "PopularityRecommender": _EXACT_RECOMMENDER_CHECKS,
     "BaselineRatings": _EXACT_RECOMMENDER_CHECKS,
     "MagneticMetricLearning": _RECOMMENDER_CHECKS,
@@ -267,6 +269,8 @@ RECOMMENDERS = [
         id="DeepRec",
     ),
     pytest.param(Recommender(lambda: EASE(l2=10.0), explicit=False), id="EASE"),
+    pytest.param(Recommender(lambda: ColdStartFallback(EASE(l2=10.0)), explicit=False),
+                 id="ColdStartFallback-EASE"),
     pytest.param(
         Recommender(
             lambda: RankingEnsemble([("ease", EASE(l2=10.0)), ("popularity", PopularityRecommender())],
