@@ -15,8 +15,9 @@ EASE's ``l2`` is chosen per protocol and seed on the validation part
 (NDCG@10 of ``EASE(l2).fit(X_train)`` on ``X_valid``, grid 10..3000), and
 so is that of ``ColdStartFallback(EASE(l2))`` (the most popular items for
 rows with no training entry, ``cold_test_rows`` of them); each chosen
-model is refitted on ``X_train + X_valid`` and the test part is read once: NDCG@10, Recall@20, MRR@10 over the full catalogue (items of the
-refit matrix excluded). Mean ± std over the seeds; the temporal protocols
+model is refitted on ``X_train + X_valid`` and the test part is read once:
+NDCG@10, Recall@20, MRR@10 over the full catalogue (items of the refit
+matrix excluded). Mean ± std over the seeds; the temporal protocols
 and ``loo-time`` are deterministic (std 0).
 
 Run:  python benchmarks/temporal_protocols.py [--seeds 0 1 2]
