@@ -163,7 +163,7 @@ class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         Number of columns seen in ``fit``.
     global_mean_ : float
         Mean training rating, predicted for columns never observed in fit.
-    column_means_ : ndarray of shape (n_features_in_,)
+    column_means_ : ndarray of shape (n_items,)
         Mean training rating of each column, predicted for empty rows.
     rating_range_ : tuple of float
         ``(min, max)`` of the training ratings, used by ``clip_predictions``.
