@@ -25,6 +25,7 @@ def test_docs_build_without_warnings(tmp_path):
     pytest.importorskip("myst_parser")
     source = tmp_path / "docs"
     shutil.copytree(ROOT / "docs", source, ignore=shutil.ignore_patterns("generated", "_build"))
+    shutil.copy(ROOT / "CONTRIBUTING.md", tmp_path)  # docs/contributing.md includes it
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
     result = subprocess.run(
