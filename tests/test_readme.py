@@ -66,3 +66,10 @@ def test_readme_block_runs(code, expected, tmp_path, monkeypatch):
     if expected is not None:
         got = [line.rstrip() for line in out.getvalue().strip("\n").splitlines()]
         assert got == [line.rstrip() for line in expected.strip("\n").splitlines()]
+
+
+def test_docs_quick_start_is_the_readme_one():
+    """docs/getting_started.md repeats the README's quick start; the two never drift apart."""
+    guide = README.parent / "docs" / "getting_started.md"
+    readme_first = readme_blocks(README.read_text(encoding="utf-8"))[0]
+    assert readme_blocks(guide.read_text(encoding="utf-8"))[0] == readme_first
