@@ -6,7 +6,7 @@ early-stops on 10% of each user's training entries, then refits). The bars are
 the issues' (NDCG@100 >= 0.43 for EASE, Mult-DAE and CDAE; >= 0.436 for
 Mult-VAE and 0.439 for RecVAE; >= 0.415 for the MIL DAE, issue #21; every
 autoencoder far above popularity); the
-measured values over three seeds are in the README.
+measured values over three seeds are in docs/models/implicit.md.
 """
 
 from __future__ import annotations

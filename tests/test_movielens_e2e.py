@@ -2,7 +2,7 @@
 
 The data are fetched once into the data cache (see ``load_movielens_100k``).
 The thresholds are the issues' acceptance bars; the measured values are in
-the README's benchmark table.
+docs/models/ratings.md's benchmark table.
 """
 
 from __future__ import annotations

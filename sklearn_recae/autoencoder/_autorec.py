@@ -149,7 +149,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         Number of columns seen in ``fit``.
     global_mean_ : float
         Mean of the training ratings, predicted for columns never observed in fit.
-    column_means_ : ndarray of shape (n_features_in_,)
+    column_means_ : ndarray of shape (n_items,)
         Mean training rating of each column (``global_mean_`` where unobserved),
         predicted for rows with no observations.
     rating_range_ : tuple of float

@@ -31,13 +31,10 @@ Deviations, each with its reason:
 
 - the epoch cap, ``max_epochs=60``: the defaults are the reference's
   Netflix configuration above, which had the best mean validation RMSE on
-  MovieLens-100K (``benchmarks/deeprec_default_sweep.py``: three seeded
-  splits, validation entries of the training part only, test parts never
-  read; epochs capped at 60): item-based 0.918 ± 0.007, user-based
-  0.950 ± 0.005, ahead of the variants of a first pass on seed 0 only
-  (item-based 0.916 there): Adam lr 1e-3 (0.961), lower dropout (0.5:
-  0.997), Adam weight decay 1e-4 (0.980), SGD lr 0.02 (0.919), one
-  500-unit layer (1.15). The benchmark registry's ``deeprec`` is therefore
+  MovieLens-100K, item-based ahead of user-based and of the variants tried
+  (``benchmarks/deeprec_default_sweep.py``; the measured values are in the
+  documentation, ``docs/models/ratings.md``). The benchmark registry's
+  ``deeprec`` is therefore
   item-based, ``ItemBased(DeepRec())`` (rows = items, as I-AutoRec); the
   reference is user-based (Netflix has 30 times more users than items);
 - no ``MultiStepLR`` halving at epochs 24, 36, 48, 66, 72 (the reference's
@@ -163,7 +160,7 @@ class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         Number of columns seen in ``fit``.
     global_mean_ : float
         Mean training rating, predicted for columns never observed in fit.
-    column_means_ : ndarray of shape (n_features_in_,)
+    column_means_ : ndarray of shape (n_items,)
         Mean training rating of each column, predicted for empty rows.
     rating_range_ : tuple of float
         ``(min, max)`` of the training ratings, used by ``clip_predictions``.

@@ -104,7 +104,7 @@ class ItemBased(RecommenderMixin, MetaEstimatorMixin, BaseEstimator):
         Number of users (rows of ``X``) seen in fit.
     n_features_in_ : int
         Number of items (columns of ``X``) seen in fit.
-    item_codes_ : ndarray of shape (n_features_in_, n_components), float32
+    item_codes_ : ndarray of shape (n_items, n_components), float32
         The inner estimator's ``transform`` of each item's row (only when it
         has ``transform``): ``similar_items`` is their cosine similarity.
     interrupted_, best_epoch_, n_epochs_, validation_scores_, history_

@@ -78,7 +78,7 @@ class BaselineRatings(RecommenderMixin, BaseEstimator):
         ``μ``, the mean of the stored ratings of ``X``.
     user_bias_ : ndarray of shape (n_rows,)
         ``b_u`` of the rows of the training ``X``.
-    item_bias_ : ndarray of shape (n_features_in_,)
+    item_bias_ : ndarray of shape (n_items,)
         ``b_i``.
     rating_range_ : tuple of float
         Least and greatest training rating (the clipping range).

@@ -167,7 +167,7 @@ class EASE(RecommenderMixin, BaseEstimator):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features_in_, n_features_in_), dtype float32
+    coef_ : ndarray of shape (n_items, n_items), dtype float32
         The item-item weights ``B`` (zero diagonal); ``predict(X)`` is ``X @ coef_``.
     validation_score_ : float
         NDCG@100 of the entries of ``X_valid`` (entry hold-out protocol),

@@ -43,10 +43,10 @@ class PopularityRecommender(RecommenderMixin, BaseEstimator):
 
     Attributes
     ----------
-    item_counts_ : ndarray of shape (n_features_in_,), dtype int64
+    item_counts_ : ndarray of shape (n_items,), dtype int64
         Stored (non-zero) entries of each column of the training ``X``.
         ``predict`` returns them as float32, exact up to 2**24 entries.
-    ranking_ : ndarray of shape (n_features_in_,), dtype int64
+    ranking_ : ndarray of shape (n_items,), dtype int64
         Item indices by decreasing count, ties by increasing index.
     validation_score_ : float
         NDCG@100 of the entries of ``X_valid`` (entry hold-out protocol),
