@@ -112,6 +112,9 @@ def _report(writer: ResultsWriter, task: str, args, *, several_tasks: bool) -> N
     """Print a task's table over seeds, plot it (``--plot``) and say where the files are."""
     columns = [*metric_names(task), *COST_COLUMNS]
     print(f"\n{task} feedback, {args.dataset}" if several_tasks else "", flush=True)
+    if not writer.records:
+        print(f"no {task} model finished")
+        return
     print(format_table(summarize(writer.records, columns), columns))
     paths = list(writer.paths)
     if args.plot:

@@ -190,10 +190,10 @@ TASK_MODELS: dict[str, tuple[str, ...]] = {
 
 #: What a plain ``benchmark`` runs: one model per family on both tasks, a few minutes on 2 cores
 #: (explicit: the global mean + biases baseline and an autoencoder; implicit: popularity, a
-#: linear model, two autoencoders, metric learning and the user-kNN).
+#: linear model, an autoencoder, metric learning and the user-kNN).
 DEFAULT_RUN: dict[str, tuple[str, ...]] = {
     "explicit": ("baseline", "i-autorec"),
-    "implicit": ("popularity", "ease", "mult-dae", "mil-lin-sig", "cml", "user-knn"),
+    "implicit": ("popularity", "ease", "mil-lin-sig", "cml", "user-knn"),
 }
 
 
