@@ -78,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = {k: v for k, v in {"max_epochs": args.max_epochs, "device": args.device}.items()
                  if v is not None}
     tasks = models_by_task(args.models, args.task)
+    for task, models in tasks.items():
+        wrong = [name for name in models if get_model_spec(name).task != task]
+        if wrong:
+            parser.error(f"argument --models: {' '.join(wrong)} not {task}-feedback models; "
+                         f"--task {task} runs {' '.join(TASK_MODELS[task])}")
     folders = {task: _output_dir(args.output_dir, task, tasks) for task in tasks}
     _prepare_output_dirs(parser, list(folders.values()))
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
@@ -96,9 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _report(writer, task, args, several_tasks=len(tasks) > 1)
     except KeyboardInterrupt:
         print("\ninterrupted", flush=True)
-        if writer is not None and writer.records:
+        if writer is not None:
             _report(writer, writer.run["task"], args, several_tasks=len(tasks) > 1)
-        print("the results of every model that finished are kept in the files above",
+        print("the results of every model that finished are kept in the files written",
               flush=True)
         return INTERRUPTED
     return 0
@@ -113,7 +118,7 @@ def _report(writer: ResultsWriter, task: str, args, *, several_tasks: bool) -> N
     columns = [*metric_names(task), *COST_COLUMNS]
     print(f"\n{task} feedback, {args.dataset}" if several_tasks else "", flush=True)
     if not writer.records:
-        print(f"no {task} model finished")
+        print(f"no {task} model finished; {writer.folder} holds the run record only")
         return
     print(format_table(summarize(writer.records, columns), columns))
     paths = list(writer.paths)
@@ -132,7 +137,7 @@ def _seeds(parser: argparse.ArgumentParser, args) -> list[int]:
 
 
 def _output_dir(output_dir: Path, task: str, tasks: dict) -> Path:
-    """The folder of a task's results: ``output_dir``, or ``output_dir/<task>`` with several tasks."""
+    """A task's results folder: ``output_dir``, or ``output_dir/<task>`` with several tasks."""
     return output_dir / task if len(tasks) > 1 else output_dir
 
 
@@ -175,7 +180,8 @@ class _DefaultsHelp(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if "default" in text or action.default in (None, argparse.SUPPRESS) or not action.option_strings:
+        unset = action.default in (None, argparse.SUPPRESS)
+        if "default" in text or unset or not action.option_strings:
             return text
         return f"{text} (default: %(default)s)"
 

@@ -60,8 +60,11 @@ def test_run_record_has_versions_hardware_commit_and_settings(tmp_path):
     assert run["argv"][:3] == ["benchmark", "--dataset", "synthetic"]
     assert run["git"] is None or len(run["git"]["commit"]) == 40  # a checkout, or not
     assert [(r["model"], r["seed"]) for r in records] == [("baseline", 3), ("baseline", 4)]
-    assert records[0]["params"] == {"alpha_item": 2.0, "alpha_user": 5.0, "batch_size": 1024,
-                                    "clip_predictions": True, "n_iter": 30}
+    from sklearn_recae.benchmark import json_safe
+    from sklearn_recae.linear import BaselineRatings
+
+    assert records[0]["params"] == json_safe(BaselineRatings().get_params())
+    assert "alpha_user" in records[0]["params"]
 
 
 def test_unknown_model_is_rejected(capsys):
@@ -88,9 +91,22 @@ def test_implicit_task_scores_rankings(tmp_path, capsys):
     assert rows["mult-dae"]["epochs"] <= 2 + 2 and rows["ease"]["epochs"] == 1  # + the refit
 
 
-def test_a_model_of_the_other_task_is_refused():
+def test_a_model_of_the_other_task_is_refused(tmp_path, monkeypatch, capsys):
+    _no_benchmark(monkeypatch)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["benchmark", "--task", "implicit", "--dataset", "synthetic", "--models", "ease",
+              "mma", "--output-dir", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert "argument --models: mma not implicit-feedback models; --task implicit runs " \
+           "popularity ease" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_benchmark_refuses_a_model_of_the_other_task():
+    from sklearn_recae.cli import run_benchmark
+
     with pytest.raises(ValueError, match="not implicit-feedback models"):
-        main(["benchmark", "--task", "implicit", "--dataset", "synthetic", "--models", "mma"])
+        run_benchmark(["mma"], task="implicit", dataset="synthetic")
 
 
 def test_models_of_both_tasks_run_each_on_its_own_task(tmp_path, capsys):
@@ -323,7 +339,7 @@ def test_interrupt_keeps_the_finished_models(tmp_path, monkeypatch, capsys,
                  "-v", "0"])
     assert code == 130
     printed = capsys.readouterr().out
-    assert "interrupted" in printed and "kept in the files above" in printed
+    assert "interrupted" in printed and "kept in the files written" in printed
     _, explicit = _records(out / "explicit")
     _, implicit = _records(out / "implicit")
     assert [r["model"] for r in explicit] == ["baseline"]

@@ -1,4 +1,4 @@
-"""Every notebook in notebooks/ runs top to bottom (quick mode, real MovieLens-100K), on the public API."""
+"""Every notebook in notebooks/ uses only the public API and runs top to bottom (quick mode)."""
 
 from __future__ import annotations
 
