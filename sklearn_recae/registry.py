@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-__all__ = ["MODELS", "ModelSpec", "get_model_spec"]
+__all__ = ["DEFAULT_RUN", "MODELS", "ModelSpec", "TASK_MODELS", "get_model_spec"]
 
 
 @dataclass(frozen=True)
@@ -179,6 +179,21 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("user-knn", _user_knn, task="implicit"),
         ModelSpec("multdae-knn", _multdae_knn, task="implicit", fit_params=_knn_interactions),
     ]
+}
+
+#: What ``benchmark --task T`` runs: the models of the README's tables, in their order.
+TASK_MODELS: dict[str, tuple[str, ...]] = {
+    "explicit": ("baseline", "i-autorec", "u-autorec", "mma", "deeprec"),
+    "implicit": ("popularity", "ease", "mil-lin-sig", "mil-sig-sig", "ce", "ce-pair", "mult-dae",
+                 "cdae", "multvae", "recvae"),
+}
+
+#: What a plain ``benchmark`` runs: one model per family on both tasks, a few minutes on 2 cores
+#: (explicit: the global mean + biases baseline and an autoencoder; implicit: popularity, a
+#: linear model, an autoencoder, metric learning and the user-kNN).
+DEFAULT_RUN: dict[str, tuple[str, ...]] = {
+    "explicit": ("baseline", "i-autorec"),
+    "implicit": ("popularity", "ease", "mil-lin-sig", "cml", "user-knn"),
 }
 
 
