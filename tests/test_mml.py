@@ -363,3 +363,57 @@ def test_gather_rows_has_the_values_of_indexing_and_a_reproducible_gradient():
     with torch_threads(2):
         for _ in range(5):
             np.testing.assert_array_equal(gradient(gather_rows), serial)
+
+
+# -- beyond the paper: bounded metric scale, margins that do not collapse ------------------
+def test_trace_scale_keeps_each_metric_at_trace_k():
+    torch.manual_seed(0)
+    module = MetricEmbeddingModule(5, 7, n_components=4, metric="learned", metric_scale="trace")
+    with torch.no_grad():
+        module.metric_factors.mul_(3.0).add_(torch.randn(3, 4, 4))
+    module.project_()
+    for W in module.metric_matrices().values():
+        assert torch.trace(W).item() == pytest.approx(4.0, rel=1e-5)
+    free = MetricEmbeddingModule(5, 7, n_components=4, metric="learned")
+    with torch.no_grad():
+        free.metric_factors.mul_(3.0)
+    free.project_()
+    assert torch.trace(free.metric_matrices()["user"]).item() == pytest.approx(36.0)
+
+
+def test_fitted_trace_metrics_and_margin_floor():
+    X, _ = make_checkerboard(n_blocks=2, rows_per_block=10, items_per_block=5, explicit=False)
+    model = MagneticMetricLearning(n_components=4, max_epochs=3, batch_size=32, lr=0.1,
+                                   metric_scale="trace", margin=0.8, margin_bounds=(0.5, 1.0),
+                                   device="cpu", early_stopping=False, random_state=0).fit(X)
+    for W in model.metrics_.values():
+        assert np.trace(W) == pytest.approx(4.0, rel=1e-4)
+    for margins in model.margins_.values():
+        assert margins.min() >= 0.5 and margins.max() <= 1.0
+    assert not np.allclose(model.margins_["item"], 0.8)  # still learned
+
+
+def test_batch_margin_reward_is_the_mean_of_the_batch_margins():
+    module = MetricEmbeddingModule(3, 4, n_components=2, margin=0.5)
+    with torch.no_grad():
+        module.user_margins.copy_(torch.tensor([0.1, 0.2, 0.3]))
+        module.item_margins.copy_(torch.tensor([0.4, 0.5, 0.6, 0.7]))
+        module.latent_margins.copy_(torch.arange(7) / 10)
+    users, items = torch.tensor([0, 0, 2]), torch.tensor([1, 3, 3])
+    batch_reward = module._margin_reward(users, items, "batch")
+    expected = (0.1 + 0.1 + 0.3) / 3 + (0.5 + 0.7 + 0.7) / 3 + (0 + 0 + 2 + 4 + 6 + 6) / 60
+    assert batch_reward.item() == pytest.approx(expected)
+    assert module._margin_reward(users, items, "mean").item() == pytest.approx(0.2 + 0.55 + 0.3)
+    batch_reward.backward()
+    assert module.user_margins.grad[1] == 0 and module.user_margins.grad[0] == pytest.approx(2 / 3)
+
+
+def test_bad_margin_bounds_are_rejected():
+    X, _ = make_checkerboard(n_blocks=2, rows_per_block=5, items_per_block=4, explicit=False)
+    for bounds in [(0.0, 1.0), (1.0, 0.5), (0.5, 5.0), (0.5,)]:
+        with pytest.raises(ValueError, match="margin_bounds"):
+            MagneticMetricLearning(margin_bounds=bounds, margin=0.5).fit(X)
+    with pytest.raises(ValueError, match="outside margin_bounds"):
+        MagneticMetricLearning(margin=0.2, margin_bounds=(0.5, 1.0)).fit(X)
+    with pytest.raises(ValueError, match="metric_scale"):
+        MagneticMetricLearning(metric_scale="spectral").fit(X)

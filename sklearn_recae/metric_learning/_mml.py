@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from numbers import Real
 
-from ..nn.metric import METRICS
+from ..nn.metric import MARGIN_REWARDS, METRIC_SCALES, METRICS, PAPER_MARGIN_BOUNDS
 from ..utils._sklearn import Interval, StrOptions
 from ._base import _COMMON_CONSTRAINTS, MetricEmbeddingRecommender
 
@@ -61,10 +61,28 @@ class MagneticMetricLearning(MetricEmbeddingRecommender):
         Three learned metrics; one learned metric shared by the three
         relations; or ``W = I`` (squared Euclidean distances).
     margin : float, default=0.02
-        Initial value of the adaptive margins (the paper's 0.02), or the
-        fixed margin with ``adaptive_margin=False``.
+        Initial value of the adaptive margins (the paper's 0.02; within
+        ``margin_bounds``), or the fixed margin with ``adaptive_margin=False``
+        (at most 4, the largest squared distance of the unit ball under ``W = I``).
     adaptive_margin : bool, default=True
         Learn one margin per user, per item and per latent anchor.
+    margin_bounds : tuple of float, default=(1e-4, 1.0)
+        ``(low, high)`` with ``0 < low <= high <= 4``: the learned margins are
+        clipped to it after every step (the paper's ``(0, 1]``). The paper's
+        margins collapse to ``low`` (see Notes); a higher ``low`` keeps them
+        where validation wants them.
+    margin_reward : {"mean", "batch"}, default="mean"
+        ``"mean"``: the paper's reward ``L_R = −(mean m_u + mean m_i +
+        mean m_l)`` over every margin, whose gradient on one margin
+        (``ω_R / n_users``) is far below that of its hinges; ``"batch"``: the
+        means over the margins of the batch's pairs, so that with a large
+        enough ``omega_r`` each margin settles where its hinges' pull balances
+        the reward.
+    metric_scale : {"free", "trace"}, default="free"
+        ``"free"``: the learned metrics' scale is unbounded (the paper), and
+        the hinges can be met by growing the metrics instead of moving
+        points; ``"trace"``: each metric is rescaled after every step to
+        ``tr W = k`` (the identity's trace), so only its shape is learned.
     alpha : float, default=0.7
         ``α``: weight of the explicit loss against the latent one.
     balance : float, default=0.5
@@ -176,7 +194,11 @@ n_features_in_
     _parameter_constraints: dict = {
         **_COMMON_CONSTRAINTS,
         "metric": [StrOptions(set(METRICS))],
+        "margin": [Interval(Real, 0, 4, closed="right")],
         "adaptive_margin": ["boolean"],
+        "margin_bounds": [tuple],
+        "margin_reward": [StrOptions(set(MARGIN_REWARDS))],
+        "metric_scale": [StrOptions(set(METRIC_SCALES))],
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "balance": [Interval(Real, 0, 1, closed="both")],
         "similarity_threshold": [Interval(Real, 0, 1, closed="left")],
@@ -191,6 +213,9 @@ n_features_in_
         metric: str = "learned",
         margin: float = 0.02,
         adaptive_margin: bool = True,
+        margin_bounds: tuple[float, float] = PAPER_MARGIN_BOUNDS,
+        margin_reward: str = "mean",
+        metric_scale: str = "free",
         alpha: float = 0.7,
         balance: float = 0.5,
         similarity_threshold: float = 0.3,
@@ -219,6 +244,9 @@ n_features_in_
         self.metric = metric
         self.margin = margin
         self.adaptive_margin = adaptive_margin
+        self.margin_bounds = margin_bounds
+        self.margin_reward = margin_reward
+        self.metric_scale = metric_scale
         self.alpha = alpha
         self.balance = balance
         self.similarity_threshold = similarity_threshold
@@ -249,12 +277,31 @@ n_features_in_
 
     def _module_params(self) -> dict:
         return {"metric": self.metric, "margin": self.margin,
-                "adaptive_margin": self.adaptive_margin}
+                "adaptive_margin": self.adaptive_margin, "metric_scale": self.metric_scale,
+                "margin_bounds": self._checked_margin_bounds()}
+
+    def _checked_margin_bounds(self) -> tuple[float, float]:
+        """``margin_bounds`` as two floats, ``0 < low <= high <= 4``, with ``margin`` inside."""
+        bounds = self.margin_bounds
+        if (len(bounds) != 2 or not all(isinstance(b, Real) for b in bounds)
+                or not 0 < bounds[0] <= bounds[1] <= 4):
+            raise ValueError(
+                f"margin_bounds must be two numbers (low, high) with 0 < low <= high <= 4, "
+                f"got {bounds!r}."
+            )
+        if self.adaptive_margin and not bounds[0] <= self.margin <= bounds[1]:
+            raise ValueError(
+                f"margin={self.margin} is outside margin_bounds={bounds!r}: the adaptive "
+                "margins start at margin and live in the bounds (widen margin_bounds, e.g. "
+                f"({min(bounds[0], self.margin)}, {max(bounds[1], self.margin)}))."
+            )
+        return float(bounds[0]), float(bounds[1])
 
     def _loss_params(self) -> dict:
         return {"alpha": self.alpha, "balance": self.balance, "omega_p": self.omega_p,
                 "omega_r": self.omega_r if self.adaptive_margin else 0.0,
-                "push_same_kind": True, "triplet_form": self.triplet_form}
+                "push_same_kind": True, "triplet_form": self.triplet_form,
+                "margin_reward": self.margin_reward}
 
 
 class CML(MetricEmbeddingRecommender):
