@@ -25,7 +25,8 @@ Protocol, for each seed ``s`` (issue #21, item 2), as close to the paper's
    signed training columns, cosine; a model: ``item_embeddings_`` mapped by a
    square root of ``W_I``, Euclidean), each item scored for a user by its
    neighbour items' training positives with that user; "own": the model's
-   ranking by its user–item distance;
+   ranking by its user–item distance; "popularity" ranks by the number of
+   training positives (the reference of no personalisation);
 6. ``n_neighbors`` of every kNN is chosen in ``--neighbors`` by validation
    HR@50; the validation and test rankings exclude the items of the training
    part (and, for the test ranking, of the validation part);
@@ -57,6 +58,7 @@ import scipy.sparse as sp
 
 from benchmarks.mml_benchmark import summarise
 from sklearn_recae.datasets import genre_labels, load_movielens_100k
+from sklearn_recae.linear import PopularityRecommender
 from sklearn_recae.metric_learning import CML, MagneticMetricLearning
 from sklearn_recae.metrics import hit_rate_at_k, recall_at_k, spherical_kmeans_nmi
 from sklearn_recae.model_selection import train_test_split
@@ -187,6 +189,11 @@ def run(name: str, seed: int, data: str, density: float, max_epochs: int,
     labels = genre_labels(load_movielens_100k().movies.genres, multi_genre="first")
     has_entry = np.diff(S_train.tocsc().indptr) > 0
     density_info = {"density": R.nnz / np.prod(R.shape)}
+    if name == "popularity":  # the reference of a ranking without personalisation
+        own = PopularityRecommender().fit(parts["_interactions"][0]).predict(S_train)
+        parts.pop("_interactions")
+        return [_row("popularity", "own", seed, ranking_scores(own, parts), np.nan,
+                     density_info)]
     if name == "raw":
         items = S_train.T.tocsr()
         return evaluate("raw", seed, S_train, items, None, parts, neighbors, "cosine",
@@ -210,12 +217,12 @@ def main(argv=None) -> None:
     parser.add_argument("--data", choices=("dense", "sparse"), default="sparse")
     parser.add_argument("--density", type=float, default=PAPER_DENSITY)
     parser.add_argument("--models", nargs="+", default=["raw", "cml", "mml-paper", "mml"],
-                        choices=["raw", *MODELS])
+                        choices=["popularity", "raw", *MODELS])
     parser.add_argument("--params", type=json.loads, default={},
                         help="JSON parameters added to every model (not raw)")
     parser.add_argument("--tag", default="", help="suffix of the model names in the table")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--max-epochs", type=int, default=50)
     parser.add_argument("--neighbors", type=int, nargs="+", default=[10, 25, 50, 100, 200])
     parser.add_argument("--output", type=Path, default=Path("benchmark-results/mml-paper"))
     args = parser.parse_args(argv)
@@ -230,7 +237,8 @@ def main(argv=None) -> None:
             print(rows[-1]["model"], seed, {k: v for k, v in rows[-1].items()
                                              if not k.startswith("test_")}, flush=True)
     results = pd.DataFrame(rows)
-    stem = f"{args.output}-{args.data}{args.tag}"
+    level = "" if args.data == "dense" or args.density == PAPER_DENSITY else str(args.density)
+    stem = f"{args.output}-{args.data}{level}{args.tag}"
     test_columns = [c for c in results.columns if c.startswith("test_")]
     Path(f"{stem}-test.json").write_text(results.to_json(orient="records", indent=1))
     valid = results.drop(columns=test_columns)

@@ -196,7 +196,7 @@ n_features_in_
         "metric": [StrOptions(set(METRICS))],
         "margin": [Interval(Real, 0, 4, closed="right")],
         "adaptive_margin": ["boolean"],
-        "margin_bounds": [tuple],
+        "margin_bounds": [tuple, list],
         "margin_reward": [StrOptions(set(MARGIN_REWARDS))],
         "metric_scale": [StrOptions(set(METRIC_SCALES))],
         "alpha": [Interval(Real, 0, 1, closed="both")],
