@@ -24,7 +24,8 @@ Protocol, for each seed ``s`` (issue #21, item 2), as close to the paper's
    neighbours' training positives; IBCF: the same over the items (raw: the
    signed training columns, cosine; a model: ``item_embeddings_`` mapped by a
    square root of ``W_I``, Euclidean), each item scored for a user by its
-   neighbour items' training positives with that user; "own": the model's
+   neighbour items' training positives with that user ("@points" rows: the
+   same over the model's points without the learned metrics); "own": the model's
    ranking by its user–item distance; "popularity" ranks by the number of
    training positives (the reference of no personalisation);
 6. ``n_neighbors`` of every kNN is chosen in ``--neighbors`` by validation
@@ -42,6 +43,7 @@ then read the second once (a refit with the same seed gives the same
 numbers). Fits run one at a time, one torch thread.
 
 Run:  python benchmarks/mml_paper_protocol.py --data sparse --seeds 0 1 2
+      python benchmarks/mml_paper_protocol.py --summarise benchmark-results/mml-paper-*-test.json
       python benchmarks/mml_paper_protocol.py --data dense --max-epochs 15 --models cml mml
 """
 
@@ -148,12 +150,15 @@ def nmi(item_repr, has_entry: np.ndarray, labels: np.ndarray, seed: int) -> floa
                                 random_state=seed)
 
 
-def evaluate(name, seed, users, items, own, parts, neighbors, metric, nmi_value, extra) -> list:
-    """Result rows (one per recommender) of one representation: UBCF, IBCF, own ranking."""
-    S_pos, S_pos_items = parts.pop("_interactions")
+def evaluate(name, seed, users, items, own, parts, interactions, neighbors, metric,
+             nmi_value, extra) -> list:
+    """Result rows (one per recommender) of one representation: UBCF, IBCF, own ranking.
+
+    ``interactions``: the training positives, users × items and items × users.
+    """
     rows = []
-    for rs, represent, inter, transpose in (("UBCF", users, S_pos, False),
-                                            ("IBCF", items, S_pos_items, True)):
+    for rs, represent, inter, transpose in (("UBCF", users, interactions[0], False),
+                                            ("IBCF", items, interactions[1], True)):
         best = None
         for k in neighbors:
             scores = knn_scores(represent, inter, metric, k)
@@ -184,20 +189,19 @@ def run(name: str, seed: int, data: str, density: float, max_epochs: int,
     S_train, S_valid, S_test = train_test_split(signed(R), test_size=0.2, valid_size=0.2,
                                                 random_state=seed)
     parts = {"valid": (S_train, positives(S_valid)),
-             "test": ((S_train + S_valid).tocsr(), positives(S_test)),
-             "_interactions": (positives(S_train), positives(S_train).T.tocsr())}
+             "test": ((S_train + S_valid).tocsr(), positives(S_test))}
+    interactions = (positives(S_train), positives(S_train).T.tocsr())
     labels = genre_labels(load_movielens_100k().movies.genres, multi_genre="first")
     has_entry = np.diff(S_train.tocsc().indptr) > 0
     density_info = {"density": R.nnz / np.prod(R.shape)}
     if name == "popularity":  # the reference of a ranking without personalisation
-        own = PopularityRecommender().fit(parts["_interactions"][0]).predict(S_train)
-        parts.pop("_interactions")
+        own = PopularityRecommender().fit(interactions[0]).predict(S_train)
         return [_row("popularity", "own", seed, ranking_scores(own, parts), np.nan,
                      density_info)]
     if name == "raw":
         items = S_train.T.tocsr()
-        return evaluate("raw", seed, S_train, items, None, parts, neighbors, "cosine",
-                        nmi(items, has_entry, labels, seed), density_info)
+        return evaluate("raw", seed, S_train, items, None, parts, interactions, neighbors,
+                        "cosine", nmi(items, has_entry, labels, seed), density_info)
     cls, config = MODELS[name]
     model = cls(max_epochs=max_epochs, random_state=seed, device="cpu")
     model.set_params(**{**config, **params})
@@ -207,9 +211,14 @@ def run(name: str, seed: int, data: str, density: float, max_epochs: int,
              "fit_s": time.perf_counter() - start}
     margins = model.margins_
     extra.update({f"margin_{k}": float(np.median(v)) for k, v in margins.items()})
-    return evaluate(name, seed, model.transform(S_train), item_points(model),
-                    model.predict(S_train), parts, neighbors, "euclidean",
-                    nmi(model.item_embeddings_, has_entry, labels, seed), extra)
+    nmi_value = nmi(model.item_embeddings_, has_entry, labels, seed)
+    rows = evaluate(name, seed, model.transform(S_train), item_points(model),
+                    model.predict(S_train), parts, interactions, neighbors, "euclidean",
+                    nmi_value, extra)
+    # the kNN over the points themselves, without the learned W_U / W_I ("@points")
+    return rows + evaluate(f"{name}@points", seed, model.user_embeddings_,
+                           model.item_embeddings_, None, parts, interactions, neighbors,
+                           "euclidean", nmi_value, extra)
 
 
 def main(argv=None) -> None:
@@ -225,7 +234,13 @@ def main(argv=None) -> None:
     parser.add_argument("--max-epochs", type=int, default=50)
     parser.add_argument("--neighbors", type=int, nargs="+", default=[10, 25, 50, 100, 200])
     parser.add_argument("--output", type=Path, default=Path("benchmark-results/mml-paper"))
+    parser.add_argument("--summarise", type=Path, nargs="+", metavar="JSON",
+                        help="only print the mean ± std table of result files written before")
     args = parser.parse_args(argv)
+    if args.summarise:
+        results = pd.concat([pd.read_json(path) for path in args.summarise])
+        print(summarise(results.drop(columns="density")).to_markdown())
+        return
     args.output.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for seed in args.seeds:
