@@ -417,3 +417,15 @@ def test_bad_margin_bounds_are_rejected():
         MagneticMetricLearning(margin=0.2, margin_bounds=(0.5, 1.0)).fit(X)
     with pytest.raises(ValueError, match="metric_scale"):
         MagneticMetricLearning(metric_scale="spectral").fit(X)
+
+
+def test_cross_triplets_leave_the_same_kind_metrics_to_the_latent_loss():
+    X, _ = make_checkerboard(n_blocks=2, rows_per_block=10, items_per_block=5, explicit=False)
+    params = dict(n_components=4, max_epochs=2, batch_size=32, alpha=1.0, device="cpu",
+                  early_stopping=False, random_state=0)
+    cross = MagneticMetricLearning(triplet_form="cross", **params).fit(X).metrics_
+    np.testing.assert_array_equal(cross["user"], np.eye(4))  # no user-user push, no latent loss
+    np.testing.assert_array_equal(cross["item"], np.eye(4))
+    assert not np.allclose(cross["user_item"], np.eye(4))
+    split = MagneticMetricLearning(triplet_form="split", **params).fit(X).metrics_
+    assert not np.allclose(split["user"], np.eye(4))

@@ -98,11 +98,15 @@ class MagneticMetricLearning(MetricEmbeddingRecommender):
         Negative (and dissimilar) candidates drawn per positive pair; the
         hardest valid one enters the hinge, and the share of impostors
         among them sets the rank weight.
-    triplet_form : {"split", "joint"}, default="split"
+    triplet_form : {"split", "joint", "cross"}, default="split"
         How a dual triplet's two pushed distances enter the hinge:
         ``"joint"`` is eqs. 7–8 as printed, one hinge on their sum
         (``[m + F_UI(a, c) − F_U(a, b) − F_UI(b, c)]₊``); ``"split"`` gives
-        each its own hinge against the pulled distance. See Notes.
+        each its own hinge against the pulled distance; ``"cross"`` keeps the
+        user–item pushes only (``[m + F_UI(a, c) − F_UI(b, c)]₊`` and
+        ``[m + F_UI(a, c) − F_UI(a, d)]₊``, CML's triplet from both sides),
+        so users (items) are not pushed from each other and ``W_U`` (``W_I``)
+        is learned by the latent loss alone. See Notes.
     init : {"uniform", "normal"}, default="uniform"
         The paper's initialisation (uniform, mean 0.2, variance 0.04), or
         CML's (normal, standard deviation ``1/√k``); then projected into the
@@ -203,7 +207,7 @@ n_features_in_
         "balance": [Interval(Real, 0, 1, closed="both")],
         "similarity_threshold": [Interval(Real, 0, 1, closed="left")],
         "omega_r": [Interval(Real, 0, None, closed="left")],
-        "triplet_form": [StrOptions({"joint", "split"})],
+        "triplet_form": [StrOptions({"joint", "split", "cross"})],
     }
 
     def __init__(
@@ -300,7 +304,8 @@ n_features_in_
     def _loss_params(self) -> dict:
         return {"alpha": self.alpha, "balance": self.balance, "omega_p": self.omega_p,
                 "omega_r": self.omega_r if self.adaptive_margin else 0.0,
-                "push_same_kind": True, "triplet_form": self.triplet_form,
+                "push_same_kind": self.triplet_form != "cross",
+                "triplet_form": "split" if self.triplet_form == "cross" else self.triplet_form,
                 "margin_reward": self.margin_reward}
 
 
