@@ -38,7 +38,8 @@ Protocol, for each seed ``s`` (issue #21, item 2), as close to the paper's
 
 Every configuration's validation *and* test scores come from the same
 (seeded, deterministic) fit; they are written to separate files
-(``<output>-valid.json`` and ``<output>-test.json``): choose on the first,
+(``<output>-<data>-<models><tag>-valid.json`` and ``...-test.json``): choose
+on the first,
 then read the second once (a refit with the same seed gives the same
 numbers). Fits run one at a time, one torch thread.
 
@@ -253,7 +254,7 @@ def main(argv=None) -> None:
                                              if not k.startswith("test_")}, flush=True)
     results = pd.DataFrame(rows)
     level = "" if args.data == "dense" or args.density == PAPER_DENSITY else str(args.density)
-    stem = f"{args.output}-{args.data}{level}{args.tag}"
+    stem = f"{args.output}-{args.data}{level}-{'+'.join(args.models)}{args.tag}"
     test_columns = [c for c in results.columns if c.startswith("test_")]
     Path(f"{stem}-test.json").write_text(results.to_json(orient="records", indent=1))
     valid = results.drop(columns=test_columns)
