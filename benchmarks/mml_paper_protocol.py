@@ -62,7 +62,7 @@ import scipy.sparse as sp
 from benchmarks.mml_benchmark import summarise
 from sklearn_recae.datasets import genre_labels, load_movielens_100k
 from sklearn_recae.linear import PopularityRecommender
-from sklearn_recae.metric_learning import CML, MagneticMetricLearning
+from sklearn_recae.metric_learning import CML, MML_PAPER_PARAMS, MagneticMetricLearning
 from sklearn_recae.metrics import hit_rate_at_k, recall_at_k, spherical_kmeans_nmi
 from sklearn_recae.model_selection import train_test_split
 from sklearn_recae.neighbors import KNeighborsRecommender
@@ -71,9 +71,7 @@ from sklearn_recae.neighbors import KNeighborsRecommender
 MODELS = {
     "cml": (CML, {}),
     "mml": (MagneticMetricLearning, {}),
-    "mml-paper": (MagneticMetricLearning, {"metric_scale": "free", "margin": 0.02,
-                                           "margin_bounds": (1e-4, 1.0),
-                                           "adaptive_margin": True}),
+    "mml-paper": (MagneticMetricLearning, MML_PAPER_PARAMS),
 }
 K = 50
 PAPER_DENSITY = 0.0012

@@ -9,7 +9,7 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.metrics import normalized_mutual_info_score
 
-from sklearn_recae.metric_learning import CML, MagneticMetricLearning
+from sklearn_recae.metric_learning import CML, MML_PAPER_PARAMS, MagneticMetricLearning
 from sklearn_recae.metric_learning._base import row_fingerprints
 from sklearn_recae.metric_learning._sampling import (
     StoredEntries,
@@ -37,7 +37,8 @@ def planted():
     X, withheld = make_checkerboard(n_blocks=4, rows_per_block=25, items_per_block=10,
                                     explicit=False)
     model = MagneticMetricLearning(n_components=8, max_epochs=40, batch_size=64, lr=0.1,
-                                   margin=0.5, triplet_form="split", early_stopping=False,
+                                   margin=0.5, triplet_form="split", output_space="metric",
+                                   early_stopping=False,
                                    device="cpu", random_state=0).fit(X)
     return X, withheld, model
 
@@ -260,7 +261,7 @@ def test_fit_transform_equals_fit_then_transform():
 def test_ablations_are_parameter_settings(params, structure):
     X, _ = make_checkerboard(n_blocks=2, rows_per_block=10, items_per_block=5, explicit=False)
     model = MagneticMetricLearning(n_components=4, max_epochs=2, batch_size=32, device="cpu",
-                                   random_state=0, **params).fit(X)
+                                   random_state=0, **{**MML_PAPER_PARAMS, **params}).fit(X)
     W = model.metrics_
     if structure == "euclidean":
         for matrix in W.values():
@@ -308,7 +309,9 @@ def test_bad_parameters_are_rejected():
     with pytest.raises(ValueError, match="triplet_form"):
         MagneticMetricLearning(triplet_form="sum").fit(X)
     with pytest.raises(ValueError, match="margin"):
-        MagneticMetricLearning(margin=1.5).fit(X)  # adaptive margins live in (0, 1]
+        MagneticMetricLearning(margin=1.5, adaptive_margin=True).fit(X)  # paper's (0, 1]
+    with pytest.raises(ValueError, match="margin"):
+        MagneticMetricLearning(margin=4.5).fit(X)  # squared distances reach 4
     with pytest.raises(ValueError, match="margin"):
         CML(margin=0.0).fit(X)
 
@@ -385,6 +388,7 @@ def test_fitted_trace_metrics_and_margin_floor():
     X, _ = make_checkerboard(n_blocks=2, rows_per_block=10, items_per_block=5, explicit=False)
     model = MagneticMetricLearning(n_components=4, max_epochs=3, batch_size=32, lr=0.1,
                                    metric_scale="trace", margin=0.8, margin_bounds=(0.5, 1.0),
+                                   adaptive_margin=True,
                                    device="cpu", early_stopping=False, random_state=0).fit(X)
     for W in model.metrics_.values():
         assert np.trace(W) == pytest.approx(4.0, rel=1e-4)
@@ -412,9 +416,9 @@ def test_bad_margin_bounds_are_rejected():
     X, _ = make_checkerboard(n_blocks=2, rows_per_block=5, items_per_block=4, explicit=False)
     for bounds in [(0.0, 1.0), (1.0, 0.5), (0.5, 5.0), (0.5,)]:
         with pytest.raises(ValueError, match="margin_bounds"):
-            MagneticMetricLearning(margin_bounds=bounds, margin=0.5).fit(X)
+            MagneticMetricLearning(margin_bounds=bounds, margin=0.5).fit(X)  # even if fixed
     with pytest.raises(ValueError, match="outside margin_bounds"):
-        MagneticMetricLearning(margin=0.2, margin_bounds=(0.5, 1.0)).fit(X)
+        MagneticMetricLearning(margin=0.2, margin_bounds=(0.5, 1.0), adaptive_margin=True).fit(X)
     with pytest.raises(ValueError, match="metric_scale"):
         MagneticMetricLearning(metric_scale="spectral").fit(X)
 
@@ -429,3 +433,13 @@ def test_cross_triplets_leave_the_same_kind_metrics_to_the_latent_loss():
     assert not np.allclose(cross["user_item"], np.eye(4))
     split = MagneticMetricLearning(triplet_form="split", **params).fit(X).metrics_
     assert not np.allclose(split["user"], np.eye(4))
+
+
+def test_paper_configuration_is_one_set_params_away():
+    paper = MagneticMetricLearning().set_params(**MML_PAPER_PARAMS).get_params()
+    assert paper["margin"] == 0.02 and paper["adaptive_margin"]
+    assert paper["metric_scale"] == "free" and paper["margin_bounds"] == (1e-4, 1.0)
+    defaults = MagneticMetricLearning().get_params()
+    assert (defaults["metric_scale"], defaults["margin"], defaults["adaptive_margin"],
+            defaults["triplet_form"], defaults["output_space"]) == ("trace", 1.0, False, "cross",
+                                                                    "raw")
