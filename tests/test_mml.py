@@ -443,3 +443,13 @@ def test_paper_configuration_is_one_set_params_away():
     assert (defaults["metric_scale"], defaults["margin"], defaults["adaptive_margin"],
             defaults["triplet_form"], defaults["output_space"]) == ("trace", 1.0, False, "cross",
                                                                     "raw")
+
+
+def test_free_metrics_still_diverge_at_a_huge_step():
+    """The behaviour suite skips MML's divergence case (bounded defaults); the paper's is not."""
+    X, _ = make_checkerboard(n_blocks=3, rows_per_block=20, items_per_block=8, explicit=False)
+    model = MagneticMetricLearning(n_components=8, max_epochs=10, lr=1e6, early_stopping=False,
+                                   device="cpu", random_state=0,
+                                   **{**MML_PAPER_PARAMS, "margin": 0.5, "adaptive_margin": False})
+    with pytest.raises(FloatingPointError, match="diverged|became"):
+        model.fit(X)
