@@ -106,6 +106,13 @@ def _multdae_knn(random_state, verbose):
     return make_pipeline(_implicit("MultDAE")(random_state, verbose), KNeighborsRecommender())
 
 
+def _mml_paper(**params):
+    """MML with the paper's configuration (``MML_PAPER_PARAMS``) and ``params`` over it."""
+    from .metric_learning import MML_PAPER_PARAMS
+
+    return _implicit("MagneticMetricLearning", **{**MML_PAPER_PARAMS, **params})
+
+
 def _mml_knn(random_state, verbose):
     """User-kNN on MML's user points (Euclidean in the learned user–user metric)."""
     from sklearn.pipeline import make_pipeline
@@ -165,15 +172,13 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("multvae", _implicit("MultVAE"), task="implicit"),
         ModelSpec("recvae", _implicit("RecVAE"), task="implicit"),
         ModelSpec("mml", _implicit("MagneticMetricLearning"), task="implicit"),
-        # the MML paper's Table 8 ablations
-        ModelSpec("euc-mml", _implicit("MagneticMetricLearning", metric="euclidean"),
-                  task="implicit"),
-        ModelSpec("w-mml", _implicit("MagneticMetricLearning", metric="shared"),
-                  task="implicit"),
-        ModelSpec("m-mml", _implicit("MagneticMetricLearning", adaptive_margin=False),
-                  task="implicit"),
-        ModelSpec("np-mml", _implicit("MagneticMetricLearning", omega_p=0.0), task="implicit"),
-        ModelSpec("nr-mml", _implicit("MagneticMetricLearning", omega_r=0.0), task="implicit"),
+        ModelSpec("mml-paper", _mml_paper(), task="implicit"),
+        # the MML paper's Table 8 ablations (of its configuration)
+        ModelSpec("euc-mml", _mml_paper(metric="euclidean"), task="implicit"),
+        ModelSpec("w-mml", _mml_paper(metric="shared"), task="implicit"),
+        ModelSpec("m-mml", _mml_paper(adaptive_margin=False), task="implicit"),
+        ModelSpec("np-mml", _mml_paper(omega_p=0.0), task="implicit"),
+        ModelSpec("nr-mml", _mml_paper(omega_r=0.0), task="implicit"),
         ModelSpec("cml", _implicit("CML"), task="implicit"),
         ModelSpec("mml-knn", _mml_knn, task="implicit", fit_params=_knn_interactions),
         ModelSpec("user-knn", _user_knn, task="implicit"),

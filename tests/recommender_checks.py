@@ -42,7 +42,8 @@ class Recommender:
         training rows (a Pipeline's ``kneighborsrecommender__interactions=X``).
     bounded : bool, default=False
         Every parameter is projected onto a bounded set after each step (CML:
-        points in the unit ball, fixed margin), so no learning rate diverges.
+        points in the unit ball, fixed margin; MML with ``metric_scale="trace"``
+        and fixed margins), so no learning rate diverges.
     personalised : bool, default=True
         Ranks by the row's own items, so the checkerboard's withheld items come
         first; False for a bias-only model (``BaselineRatings``), which faces

@@ -287,6 +287,7 @@ RECOMMENDERS = [
                                            triplet_form="split", max_epochs=40, batch_size=512,
                                            lr=0.1, early_stopping=False, random_state=0),
             explicit=False,
+            bounded=True,  # metric_scale="trace": metrics at tr W = k, fixed margins
         ),
         id="MagneticMetricLearning",
     ),

@@ -9,7 +9,7 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.metrics import normalized_mutual_info_score
 
-from sklearn_recae.metric_learning import CML, MagneticMetricLearning
+from sklearn_recae.metric_learning import CML, MML_PAPER_PARAMS, MagneticMetricLearning
 from sklearn_recae.metric_learning._base import row_fingerprints
 from sklearn_recae.metric_learning._sampling import (
     StoredEntries,
@@ -37,7 +37,8 @@ def planted():
     X, withheld = make_checkerboard(n_blocks=4, rows_per_block=25, items_per_block=10,
                                     explicit=False)
     model = MagneticMetricLearning(n_components=8, max_epochs=40, batch_size=64, lr=0.1,
-                                   margin=0.5, triplet_form="split", early_stopping=False,
+                                   margin=0.5, triplet_form="split", output_space="metric",
+                                   early_stopping=False,
                                    device="cpu", random_state=0).fit(X)
     return X, withheld, model
 
@@ -260,7 +261,7 @@ def test_fit_transform_equals_fit_then_transform():
 def test_ablations_are_parameter_settings(params, structure):
     X, _ = make_checkerboard(n_blocks=2, rows_per_block=10, items_per_block=5, explicit=False)
     model = MagneticMetricLearning(n_components=4, max_epochs=2, batch_size=32, device="cpu",
-                                   random_state=0, **params).fit(X)
+                                   random_state=0, **{**MML_PAPER_PARAMS, **params}).fit(X)
     W = model.metrics_
     if structure == "euclidean":
         for matrix in W.values():
@@ -308,7 +309,9 @@ def test_bad_parameters_are_rejected():
     with pytest.raises(ValueError, match="triplet_form"):
         MagneticMetricLearning(triplet_form="sum").fit(X)
     with pytest.raises(ValueError, match="margin"):
-        MagneticMetricLearning(margin=1.5).fit(X)  # adaptive margins live in (0, 1]
+        MagneticMetricLearning(margin=1.5, adaptive_margin=True).fit(X)  # paper's (0, 1]
+    with pytest.raises(ValueError, match="margin"):
+        MagneticMetricLearning(margin=4.5).fit(X)  # squared distances reach 4
     with pytest.raises(ValueError, match="margin"):
         CML(margin=0.0).fit(X)
 
@@ -363,3 +366,90 @@ def test_gather_rows_has_the_values_of_indexing_and_a_reproducible_gradient():
     with torch_threads(2):
         for _ in range(5):
             np.testing.assert_array_equal(gradient(gather_rows), serial)
+
+
+# -- beyond the paper: bounded metric scale, margins that do not collapse ------------------
+def test_trace_scale_keeps_each_metric_at_trace_k():
+    torch.manual_seed(0)
+    module = MetricEmbeddingModule(5, 7, n_components=4, metric="learned", metric_scale="trace")
+    with torch.no_grad():
+        module.metric_factors.mul_(3.0).add_(torch.randn(3, 4, 4))
+    module.project_()
+    for W in module.metric_matrices().values():
+        assert torch.trace(W).item() == pytest.approx(4.0, rel=1e-5)
+    free = MetricEmbeddingModule(5, 7, n_components=4, metric="learned")
+    with torch.no_grad():
+        free.metric_factors.mul_(3.0)
+    free.project_()
+    assert torch.trace(free.metric_matrices()["user"]).item() == pytest.approx(36.0)
+
+
+def test_fitted_trace_metrics_and_margin_floor():
+    X, _ = make_checkerboard(n_blocks=2, rows_per_block=10, items_per_block=5, explicit=False)
+    model = MagneticMetricLearning(n_components=4, max_epochs=3, batch_size=32, lr=0.1,
+                                   metric_scale="trace", margin=0.8, margin_bounds=(0.5, 1.0),
+                                   adaptive_margin=True,
+                                   device="cpu", early_stopping=False, random_state=0).fit(X)
+    for W in model.metrics_.values():
+        assert np.trace(W) == pytest.approx(4.0, rel=1e-4)
+    for margins in model.margins_.values():
+        assert margins.min() >= 0.5 and margins.max() <= 1.0
+    assert not np.allclose(model.margins_["item"], 0.8)  # still learned
+
+
+def test_batch_margin_reward_is_the_mean_of_the_batch_margins():
+    module = MetricEmbeddingModule(3, 4, n_components=2, margin=0.5)
+    with torch.no_grad():
+        module.user_margins.copy_(torch.tensor([0.1, 0.2, 0.3]))
+        module.item_margins.copy_(torch.tensor([0.4, 0.5, 0.6, 0.7]))
+        module.latent_margins.copy_(torch.arange(7) / 10)
+    users, items = torch.tensor([0, 0, 2]), torch.tensor([1, 3, 3])
+    batch_reward = module._margin_reward(users, items, "batch")
+    expected = (0.1 + 0.1 + 0.3) / 3 + (0.5 + 0.7 + 0.7) / 3 + (0 + 0 + 2 + 4 + 6 + 6) / 60
+    assert batch_reward.item() == pytest.approx(expected)
+    assert module._margin_reward(users, items, "mean").item() == pytest.approx(0.2 + 0.55 + 0.3)
+    batch_reward.backward()
+    assert module.user_margins.grad[1] == 0 and module.user_margins.grad[0] == pytest.approx(2 / 3)
+
+
+def test_bad_margin_bounds_are_rejected():
+    X, _ = make_checkerboard(n_blocks=2, rows_per_block=5, items_per_block=4, explicit=False)
+    for bounds in [(0.0, 1.0), (1.0, 0.5), (0.5, 5.0), (0.5,)]:
+        with pytest.raises(ValueError, match="margin_bounds"):
+            MagneticMetricLearning(margin_bounds=bounds, margin=0.5).fit(X)  # even if fixed
+    with pytest.raises(ValueError, match="outside margin_bounds"):
+        MagneticMetricLearning(margin=0.2, margin_bounds=(0.5, 1.0), adaptive_margin=True).fit(X)
+    with pytest.raises(ValueError, match="metric_scale"):
+        MagneticMetricLearning(metric_scale="spectral").fit(X)
+
+
+def test_cross_triplets_leave_the_same_kind_metrics_to_the_latent_loss():
+    X, _ = make_checkerboard(n_blocks=2, rows_per_block=10, items_per_block=5, explicit=False)
+    params = dict(n_components=4, max_epochs=2, batch_size=32, alpha=1.0, device="cpu",
+                  early_stopping=False, random_state=0)
+    cross = MagneticMetricLearning(triplet_form="cross", **params).fit(X).metrics_
+    np.testing.assert_array_equal(cross["user"], np.eye(4))  # no user-user push, no latent loss
+    np.testing.assert_array_equal(cross["item"], np.eye(4))
+    assert not np.allclose(cross["user_item"], np.eye(4))
+    split = MagneticMetricLearning(triplet_form="split", **params).fit(X).metrics_
+    assert not np.allclose(split["user"], np.eye(4))
+
+
+def test_paper_configuration_is_one_set_params_away():
+    paper = MagneticMetricLearning().set_params(**MML_PAPER_PARAMS).get_params()
+    assert paper["margin"] == 0.02 and paper["adaptive_margin"]
+    assert paper["metric_scale"] == "free" and paper["margin_bounds"] == (1e-4, 1.0)
+    defaults = MagneticMetricLearning().get_params()
+    assert (defaults["metric_scale"], defaults["margin"], defaults["adaptive_margin"],
+            defaults["triplet_form"], defaults["output_space"]) == ("trace", 1.0, False, "cross",
+                                                                    "raw")
+
+
+def test_free_metrics_still_diverge_at_a_huge_step():
+    """The behaviour suite skips MML's divergence case (bounded defaults); the paper's is not."""
+    X, _ = make_checkerboard(n_blocks=3, rows_per_block=20, items_per_block=8, explicit=False)
+    model = MagneticMetricLearning(n_components=8, max_epochs=10, lr=1e6, early_stopping=False,
+                                   device="cpu", random_state=0,
+                                   **{**MML_PAPER_PARAMS, "margin": 0.5, "adaptive_margin": False})
+    with pytest.raises(FloatingPointError, match="diverged|became"):
+        model.fit(X)

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["METRICS", "MetricEmbeddingModule", "covariance_penalty", "gather_rows",
+__all__ = ["MARGIN_REWARDS", "METRICS", "METRIC_SCALES", "MetricEmbeddingModule", "covariance_penalty", "gather_rows",
            "rank_weighted_hinge"]
 
 #: Metric structures: three learned metrics, one learned metric shared by the
@@ -30,8 +30,12 @@ __all__ = ["METRICS", "MetricEmbeddingModule", "covariance_penalty", "gather_row
 METRICS = ("learned", "shared", "euclidean")
 #: Index of each relation's metric factor in ``MetricEmbeddingModule.metric_factors``.
 _RELATIONS = {"user": 0, "item": 1, "user_item": 2}
-#: Smallest margin: the paper's constraint is ``m ∈ (0, 1]``.
-_MIN_MARGIN = 1e-4
+#: Bounds of the learned margins: the paper's constraint is ``m ∈ (0, 1]``.
+PAPER_MARGIN_BOUNDS = (1e-4, 1.0)
+#: Scales of the learned metrics: unbounded (the paper) or ``tr W = k`` after every step.
+METRIC_SCALES = ("free", "trace")
+#: Margin rewards: the mean of every margin (the paper's eq. 15) or of the batch's margins.
+MARGIN_REWARDS = ("mean", "batch")
 
 
 def gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -125,6 +129,14 @@ class MetricEmbeddingModule(nn.Module):
         ``"uniform"``: the MML paper's initialisation (uniform, mean 0.2,
         variance 0.04 per coordinate); ``"normal"``: CML's (normal, standard
         deviation ``1/√k``). Both are then projected into the unit ball.
+    metric_scale : {"free", "trace"}, default="free"
+        ``"free"``: the metrics' scale is unbounded (the paper), so the
+        hinges can be met by growing ``W`` instead of moving points;
+        ``"trace"``: each learned factor is rescaled after every step so that
+        ``tr W = ‖L‖_F² = k`` (the identity's trace).
+    margin_bounds : tuple of float, default=(1e-4, 1.0)
+        ``(low, high)``: learned margins are clipped to it after every step
+        (the paper's ``(0, 1]``); a higher ``low`` keeps them from collapsing.
 
     Attributes
     ----------
@@ -146,10 +158,15 @@ class MetricEmbeddingModule(nn.Module):
         margin: float = 0.02,
         adaptive_margin: bool = True,
         init: str = "uniform",
+        metric_scale: str = "free",
+        margin_bounds: tuple[float, float] = PAPER_MARGIN_BOUNDS,
     ) -> None:
         super().__init__()
         if metric not in METRICS:
             raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
+        if metric_scale not in METRIC_SCALES:
+            raise ValueError(f"metric_scale must be one of {METRIC_SCALES}, got {metric_scale!r}.")
+        self.metric_scale, self.margin_bounds = metric_scale, tuple(margin_bounds)
         self.n_users, self.n_items, self.metric = n_users, n_items, metric
         self.user_embeddings = nn.Parameter(self._initial_points(n_users, n_components, init))
         self.item_embeddings = nn.Parameter(self._initial_points(n_items, n_components, init))
@@ -227,6 +244,7 @@ class MetricEmbeddingModule(nn.Module):
         omega_r: float = 0.03,
         push_same_kind: bool = True,
         triplet_form: str = "joint",
+        margin_reward: str = "mean",
     ) -> torch.Tensor:
         """The MML objective of a batch of sampled triplets (eq. 16), averaged over the batch.
 
@@ -251,8 +269,14 @@ class MetricEmbeddingModule(nn.Module):
             ``λ``: weight of the user triplets ``<a, b, c>`` (L1) against the
             item triplets ``<c, d, a>`` (L2).
         omega_p, omega_r : float
-            Weights of the covariance penalty and of the margin reward
-            ``L_R = −(mean m_u + mean m_i + mean m_l)``.
+            Weights of the covariance penalty and of the margin reward.
+        margin_reward : {"mean", "batch"}
+            ``"mean"``: ``L_R = −(mean m_u + mean m_i + mean m_l)`` over every
+            margin (eq. 15; a margin's reward gradient is ``omega_r / n``,
+            far below its hinge gradient); ``"batch"``: the same means over
+            the margins of the batch's pairs (``m_a``, ``m_c`` and the
+            latent ``m_a``, ``m_c``), so each margin is rewarded on the
+            scale of its hinges and settles where they balance.
         push_same_kind : bool
             MML's dual triplets also push ``b`` from ``a`` under ``W_U`` and
             ``d`` from ``c`` under ``W_I``; False gives CML's triplet
@@ -291,9 +315,19 @@ class MetricEmbeddingModule(nn.Module):
         if omega_p:
             total = total + omega_p * covariance_penalty(torch.cat([e_a, e_c]))
         if omega_r and isinstance(self.user_margins, nn.Parameter):
-            total = total - omega_r * (self.user_margins.mean() + self.item_margins.mean()
-                                       + self.latent_margins.mean())
+            total = total - omega_r * self._margin_reward(users, items, margin_reward)
         return total
+
+    def _margin_reward(self, users, items, form: str) -> torch.Tensor:
+        """``mean m_u + mean m_i + mean m_l`` over every margin or over the batch's."""
+        if form == "mean":
+            return self.user_margins.mean() + self.item_margins.mean() + self.latent_margins.mean()
+        if form == "batch":
+            latent = torch.cat([users, items + self.n_users])
+            return (gather_rows(self.user_margins, users).mean()
+                    + gather_rows(self.item_margins, items).mean()
+                    + gather_rows(self.latent_margins, latent).mean())
+        raise ValueError(f"margin_reward must be one of {MARGIN_REWARDS}, got {form!r}.")
 
     @staticmethod
     def _dual_hinge(margin, pulled, pushed_cross, pushed_same, valid, n_total, form: str):
@@ -328,10 +362,18 @@ class MetricEmbeddingModule(nn.Module):
 
     @torch.no_grad()
     def project_(self) -> None:
-        """Put every embedding back in the unit ball and every learned margin in ``[1e-4, 1]``."""
+        """Embeddings into the unit ball, learned margins into ``margin_bounds``, metrics to scale.
+
+        With ``metric_scale="trace"`` each learned factor ``L`` is divided by
+        ``‖L‖_F / √k`` so that ``tr(L Lᵀ) = k``.
+        """
         for points in (self.user_embeddings, self.item_embeddings):
             norms = torch.linalg.vector_norm(points, dim=1, keepdim=True)
             points.div_(norms.clamp(min=1.0))
         for margins in (self.user_margins, self.item_margins, self.latent_margins):
             if isinstance(margins, nn.Parameter):  # fixed margins (buffers) are left as given
-                margins.clamp_(_MIN_MARGIN, 1.0)
+                margins.clamp_(*self.margin_bounds)
+        if self.metric_scale == "trace" and isinstance(self.metric_factors, nn.Parameter):
+            k = self.metric_factors.shape[-1]
+            norms = torch.linalg.matrix_norm(self.metric_factors, keepdim=True)
+            self.metric_factors.mul_(math.sqrt(k) / norms.clamp(min=1e-12))
