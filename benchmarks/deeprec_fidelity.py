@@ -26,8 +26,15 @@ the epochs run, the optimizer updates (sparse-input steps) up to the best
 epoch and the fit seconds. Rows are appended to ``--output`` as fits finish;
 rows already there are skipped, so runs resume and extend.
 
-Run:  python benchmarks/deeprec_fidelity.py [--seeds 0 1 2] [--variants ref batch32]
+Run:  python benchmarks/deeprec_fidelity.py [--seeds 0 1 2] [--variants ref batch_32]
       [--orientations user item] [--max-epochs 200] [--output /tmp/deeprec_fidelity.csv]
+
+``--test`` instead reads the test parts, once, after the defaults were chosen:
+the package defaults of ``DeepRec()`` (user-based), ``ItemBased(DeepRec())``,
+``ItemBased(AutoRec())`` (I-AutoRec) and ``AutoRec()`` (U-AutoRec) are fitted
+on the 90% training part of ``train_test_split(R, 0.1, random_state=s)`` (the
+split of ``python -m sklearn_recae benchmark --seed s``) with their own early
+stopping and refit, and scored by RMSE on the 10% test part.
 """
 
 from __future__ import annotations
@@ -44,7 +51,10 @@ import torch
 
 from deeprec_default_sweep import validation_split
 from sklearn_recae.autoencoder import AutoRec, DeepRec
+from sklearn_recae.compose import ItemBased
 from sklearn_recae.datasets import load_movielens_100k
+from sklearn_recae.metrics import rmse
+from sklearn_recae.model_selection import train_test_split
 
 #: The reference's Netflix command (``run.py`` flags in the module docstring).
 REFERENCE = dict(hidden_units=(512, 512, 1024), activation="selu", dropout=0.8,
@@ -129,6 +139,48 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("rmse").reset_index()
 
 
+#: The models of the test read, package defaults.
+TEST_MODELS = {
+    "deeprec-user": lambda seed: DeepRec(random_state=seed),
+    "deeprec-item": lambda seed: ItemBased(DeepRec(random_state=seed)),
+    "i-autorec": lambda seed: ItemBased(AutoRec(random_state=seed)),
+    "u-autorec": lambda seed: AutoRec(random_state=seed),
+}
+
+
+def test_one(name: str, seed: int) -> dict:
+    """Fit the test-read model ``name`` on split ``seed``'s training part; score its test part."""
+    torch.set_num_threads(1)
+    R_train, R_test = train_test_split(load_movielens_100k().ratings, test_size=0.1,
+                                       random_state=seed)
+    model = TEST_MODELS[name](seed)
+    start = time.perf_counter()
+    model.fit(R_train)
+    fitted = getattr(model, "estimator_", model)
+    return {"model": name, "seed": seed, "test_rmse": round(rmse(R_test, model.predict(R_train)), 5),
+            "best_epoch": fitted.best_epoch_, "n_epochs": fitted.n_epochs_,
+            "fit_s": round(time.perf_counter() - start, 1)}
+
+
+def run_test(seeds: list[int], models: list[str], output: str) -> None:
+    """The test read: one row per (model, seed) appended to ``output``, then mean ± std."""
+    new_file = not os.path.exists(output)
+    with open(output, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["model", "seed", "test_rmse", "best_epoch",
+                                               "n_epochs", "fit_s"])
+        if new_file:
+            writer.writeheader()
+        for seed in seeds:
+            for name in models:
+                row = test_one(name, seed)
+                writer.writerow(row)
+                f.flush()
+                print(row, flush=True)
+    table = pd.read_csv(output).groupby("model").agg(
+        rmse=("test_rmse", "mean"), rmse_std=("test_rmse", "std"), seeds=("seed", "nunique"))
+    print(table.round(4).to_string())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -137,7 +189,14 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=200)
     parser.add_argument("--short-cap", type=int, default=60)
     parser.add_argument("--output", default="/tmp/deeprec_fidelity.csv")
+    parser.add_argument("--test", action="store_true",
+                        help="read the test parts with the package defaults (once, at the end)")
+    parser.add_argument("--test-models", nargs="+", default=list(TEST_MODELS),
+                        choices=list(TEST_MODELS))
     args = parser.parse_args()
+    if args.test:
+        run_test(args.seeds, args.test_models, args.output)
+        return
 
     done = set()
     if os.path.exists(args.output):
