@@ -157,7 +157,8 @@ def test_one(name: str, seed: int) -> dict:
     start = time.perf_counter()
     model.fit(R_train)
     fitted = getattr(model, "estimator_", model)
-    return {"model": name, "seed": seed, "test_rmse": round(rmse(R_test, model.predict(R_train)), 5),
+    test_rmse = rmse(R_test, model.predict(R_train))
+    return {"model": name, "seed": seed, "test_rmse": round(test_rmse, 5),
             "best_epoch": fitted.best_epoch_, "n_epochs": fitted.n_epochs_,
             "fit_s": round(time.perf_counter() - start, 1)}
 
