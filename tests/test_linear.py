@@ -65,6 +65,19 @@ def test_ease_weights_are_the_inverse_scaled_in_one_array(n_items, dtype, monkey
     np.testing.assert_allclose(weights, expected, rtol=tolerance, atol=tolerance)
 
 
+@pytest.mark.parametrize("block_bytes", [8 * 40, 32 << 20])  # one row per block, one block
+def test_gram_matrix_in_blocks_is_x_transpose_x(implicit, block_bytes, monkeypatch):
+    from sklearn_recae.linear import _ease
+
+    monkeypatch.setattr(_ease, "_GRAM_BLOCK_BYTES", block_bytes)
+    expected = (implicit.T @ implicit).toarray()
+    full = _ease.gram_matrix(implicit, np.float64)
+    lower = _ease.gram_matrix(implicit, np.float32, lower=True)
+    assert full.dtype == np.float64 and lower.dtype == np.float32
+    np.testing.assert_array_equal(full, expected)
+    np.testing.assert_array_equal(np.tril(lower), np.tril(expected))
+
+
 def test_ease_float32_keeps_the_float64_ranking():
     """On a MovieLens-100K-shaped matrix the two precisions recommend the same items."""
     X = make_interactions(943, 1682, density=0.035, implicit=True, random_state=0)

@@ -89,20 +89,27 @@ def _solve_dtype(dtype) -> np.dtype:
     return checked
 
 
-def gram_matrix(X: sp.csr_matrix, dtype=np.float64) -> np.ndarray:
+def gram_matrix(X: sp.csr_matrix, dtype=np.float64, *, lower: bool = False) -> np.ndarray:
     """Return the dense ``XᵀX`` in ``dtype``, computed in row blocks to bound temporary memory.
 
     ``X`` is never densified; each block of Gram rows is a sparse product
-    written straight into the result (C order).
+    written straight into the result (C order). With ``lower=True`` a block
+    of rows gets no columns right of its own: the lower triangle and the
+    diagonal, all a Cholesky factorisation reads, are complete for about
+    half the work, and most of the strict upper triangle stays zero.
     """
     n_items = X.shape[1]
     X = X.astype(dtype, copy=False)
     X_t = X.T.tocsr()  # rows are items
-    gram = np.zeros((n_items, n_items), dtype=dtype)  # toarray(out=) adds into it
+    gram = np.zeros((n_items, n_items), dtype=dtype)
     step = max(1, _GRAM_BLOCK_BYTES // (gram.itemsize * n_items))
     for start in range(0, n_items, step):
         stop = min(start + step, n_items)
-        (X_t[start:stop] @ X).toarray(out=gram[start:stop])
+        if lower and stop < n_items:
+            # toarray(out=) needs a contiguous block: the rows' first columns are not.
+            gram[start:stop, :stop] = (X_t[start:stop] @ X[:, :stop]).toarray()
+        else:
+            (X_t[start:stop] @ X).toarray(out=gram[start:stop])  # adds into the zeros
     return gram
 
 
@@ -157,7 +164,7 @@ def ease_weights(X: sp.csr_matrix, l2: float, dtype=np.float64) -> np.ndarray:
         numerically positive definite.
     """
     dtype = _solve_dtype(dtype)
-    gram = gram_matrix(X, dtype)
+    gram = gram_matrix(X, dtype, lower=True)
     diagonal = gram.diagonal()  # the largest |entry| of each row of a Gram matrix
     if not np.isfinite(diagonal).all():
         raise ValueError(
