@@ -1,7 +1,8 @@
 """This package against RecBole 1.2.1, side by side on the same binarized MovieLens-100K split.
 
 RecBole is never a dependency of the package: ``--install`` puts it into its
-own virtual environment (``--env``, default ``~/.cache/sklearn_recae/recbole-1.2.1``,
+own virtual environment, with implicit for its ALS (``--env``, default
+``~/.cache/sklearn_recae/recbole-1.2.1``,
 ``--system-site-packages`` so that it reuses the installed torch), and each
 RecBole model runs there in a child process (``_recbole_runner.py``), right
 after the same model of this package runs here: one process tree, models
@@ -21,7 +22,10 @@ epochs' ``dur``) until its validation NDCG@100 first reaches RecBole's test
 NDCG@100 (time to quality; NaN when it never does) and, since NDCG@100 of
 the 10% validation entries is lower than of the 20% test entries (fewer
 relevant items per user), until it reaches RecBole's best validation
-NDCG@100 (the same entries, the same metric).
+NDCG@100 (the same entries, the same metric). implicit's ALS (the
+practitioner's anchor) runs in the same environment, at its defaults and
+tuned on the validation entries over ``ALS_GRID`` (the grid's seconds are
+its ``fit_s``).
 
 Run:  python benchmarks/versus_recbole.py --install      # once
       OMP_NUM_THREADS=1 python benchmarks/versus_recbole.py --seeds 0 [--models ease multvae]
@@ -49,17 +53,17 @@ from sklearn_recae.model_selection import holdout_row_entries  # noqa: E402
 from sklearn_recae.registry import get_model_spec  # noqa: E402
 
 #: This package's registry name -> RecBole's model name.
-MODELS = {"mult-dae": "MultDAE", "multvae": "MultVAE", "recvae": "RecVAE", "cdae": "CDAE",
+MODELS = {"mult-dae": "MultiDAE", "multvae": "MultiVAE", "recvae": "RecVAE", "cdae": "CDAE",
           "ease": "EASE"}
 DEFAULT_ENV = Path.home() / ".cache" / "sklearn_recae" / "recbole-1.2.1"
 RUNNER = Path(__file__).resolve().parent / "_recbole_runner.py"
 
 
 def install(env: Path) -> None:
-    """Create ``env`` and install RecBole 1.2.1 into it (the package's own deps are reused)."""
+    """Create ``env``, install RecBole 1.2.1 and implicit into it (the package's deps are reused)."""
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(env)], check=True)
-    subprocess.run([str(env / "bin" / "python"), "-m", "pip", "install", "recbole==1.2.1"],
-                   check=True)
+    subprocess.run([str(env / "bin" / "python"), "-m", "pip", "install", "recbole==1.2.1",
+                    "implicit"], check=True)
 
 
 def write_atomic_files(parts: dict, directory: Path) -> None:
@@ -113,6 +117,50 @@ def run_recbole(env: Path, name: str, data_dir: Path, seed: int, max_epochs: int
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+#: implicit's ALS grid, searched on the validation entries (its defaults: 100, 0.01, 1.0).
+ALS_GRID = [{"factors": f, "regularization": r, "alpha": a}
+            for f in (64, 128, 200) for r in (0.01, 0.1, 1.0) for a in (1.0, 5.0, 20.0)]
+
+
+def split(X, seed: int) -> dict:
+    """The ``train`` (``X_fit``), ``valid`` and ``test`` parts of seed ``seed``."""
+    X_train, X_test = holdout_row_entries(X, 0.2, random_state=seed)
+    X_fit, X_valid = holdout_row_entries(X_train, 0.1, random_state=100 + seed)
+    return {"train": X_fit, "valid": X_valid, "test": X_test}
+
+
+def run_als(parts: dict, seed: int) -> list[dict]:
+    """implicit's ALS at its defaults, and tuned on the validation entries (grid time counted).
+
+    Runs in RecBole's environment, where ``--install`` put ``implicit``.
+    """
+    from implicit.als import AlternatingLeastSquares
+
+    def scores(params: dict) -> np.ndarray:
+        model = AlternatingLeastSquares(random_state=seed, num_threads=1, **params)
+        model.fit(parts["train"], show_progress=False)
+        return model.user_factors @ model.item_factors.T
+
+    rows = []
+    start = time.perf_counter()
+    default = scores({})
+    rows.append({"fit_s": time.perf_counter() - start, "model": "als (defaults)"})
+    start = time.perf_counter()
+    searched = [(ranking_metrics(scores(params), parts["train"], parts["valid"])[0], i)
+                for i, params in enumerate(ALS_GRID)]
+    valid, best = max(searched)
+    tuned = scores(ALS_GRID[best])  # the best configuration again: its test scores
+    rows.append({"fit_s": time.perf_counter() - start, "model": "als (tuned)",
+                 "params": ALS_GRID[best]})
+    for row, predicted in zip(rows, (default, tuned)):
+        ndcg, recall = ranking_metrics(predicted, parts["train"] + parts["valid"], parts["test"])
+        row.update({"library": "implicit", "seed": seed, "epochs": 15,
+                    "valid_ndcg@100": ranking_metrics(predicted, parts["train"],
+                                                      parts["valid"])[0],
+                    "ndcg@100": ndcg, "recall@20": recall})
+    return rows
+
+
 def time_to_quality(curve, target: float) -> float:
     """Training seconds until the validation NDCG@100 first reaches ``target`` (NaN: never)."""
     elapsed = 0.0
@@ -127,25 +175,39 @@ def main(argv=None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--install", action="store_true")
     parser.add_argument("--env", type=Path, default=DEFAULT_ENV)
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--models", nargs="+", default=["ease", "cdae", "mult-dae", "multvae",
+                                                        "recvae"], choices=list(MODELS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--max-epochs", type=int, default=300, help="RecBole's epochs")
+    parser.add_argument("--no-als", action="store_true", help="skip implicit's ALS")
+    parser.add_argument("--als-child", type=int, metavar="SEED", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.install:
         install(args.env)
         return pd.DataFrame()
     X = binarized_movielens()
+    if args.als_child is not None:  # in RecBole's environment: print the ALS rows
+        print(json.dumps(run_als(split(X, args.als_child), args.als_child)))
+        return pd.DataFrame()
     rows = []
     for seed in args.seeds:
-        X_train, X_test = holdout_row_entries(X, 0.2, random_state=seed)
-        X_fit, X_valid = holdout_row_entries(X_train, 0.1, random_state=100 + seed)
-        parts = {"train": X_fit, "valid": X_valid, "test": X_test}
+        parts = split(X, seed)
+        if not args.no_als:
+            out = subprocess.run([str(args.env / "bin" / "python"), __file__, "--als-child",
+                                  str(seed)], check=True, capture_output=True, text=True)
+            rows += json.loads(out.stdout.strip().splitlines()[-1])
+            print(json.dumps(rows[-2:]), flush=True)
         with tempfile.TemporaryDirectory() as data_dir:
             write_atomic_files(parts, Path(data_dir))
             for name in args.models:
                 ours = run_package(name, parts, seed)
-                theirs = run_recbole(args.env, MODELS[name], Path(data_dir), seed,
-                                     args.max_epochs)
+                print(json.dumps({**ours, "curve": len(ours["curve"])}), flush=True)
+                try:
+                    theirs = run_recbole(args.env, MODELS[name], Path(data_dir), seed,
+                                         args.max_epochs)
+                except subprocess.CalledProcessError as error:  # keep this package's side
+                    print(f"RecBole {MODELS[name]} failed: {error.stderr[-2000:]}", flush=True)
+                    continue
                 curve = ours.pop("curve")
                 ours["valid_ndcg@100"] = max(ndcg for _, ndcg in curve)
                 ours["time_to_recbole_test_s"] = time_to_quality(curve, theirs["ndcg@100"])
