@@ -20,9 +20,11 @@ s/epoch is the default ``sparse_input="auto"``, sparse on this data). Timings us
 ``benchmarks/_epoch_timing.compare_epochs`` (interleaved runs, first epoch of
 each run dropped, so ``--ratio-epochs`` must be >= 2).
 
-EASE needs ``16 x n_items**2`` bytes (11.4 GB at 26,744 items): with its
-default ``max_memory_gb=4`` it refuses before allocating, which the table
-reports; ``--ease-max-memory-gb 12`` lets it run where the memory is free.
+EASE solves in float32 in one ``4 x n_items**2``-byte array (2.9 GB at 26,744
+items), within its default ``max_memory_gb=4``; with ``dtype=np.float64`` it
+needs ``12 x n_items**2`` bytes (8.6 GB), which the default budget refuses
+before allocating (``--ease-max-memory-gb 9`` lets it run where the memory is
+free). ``benchmarks/ease_scale.py --ml20m`` times its fit alone.
 
 Run (one thread, as every benchmark of this package):
     OMP_NUM_THREADS=1 python benchmarks/scale_ml20m.py --fraction 0.1 \\

@@ -30,14 +30,71 @@ def _direct_ease(X: np.ndarray, l2: float) -> np.ndarray:
 # --- EASE ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, "float64"])
 @pytest.mark.parametrize("l2", [0.5, 10.0, 500.0])
-def test_ease_weights_equal_a_direct_solve(l2):
+def test_ease_weights_equal_a_direct_solve(l2, dtype):
     rng = np.random.RandomState(0)
     X = rng.rand(30, 12) * (rng.rand(30, 12) < 0.4)
-    model = EASE(l2=l2).fit(X)
+    model = EASE(l2=l2, dtype=dtype).fit(X)
     assert model.coef_.dtype == np.float32 and model.coef_.shape == (12, 12)
+    assert model.coef_.flags.c_contiguous
     np.testing.assert_array_equal(np.diag(model.coef_), 0.0)
     np.testing.assert_allclose(model.coef_, _direct_ease(X, l2), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_items", [5, 16, 600])  # one block of mirrored rows, one, 38
+def test_ease_weights_are_the_inverse_scaled_in_one_array(n_items, dtype, monkeypatch):
+    """ease_weights allocates one items x items array (no copy in LAPACK) and mirrors it fully."""
+    import tracemalloc
+
+    from sklearn_recae.linear import _ease
+
+    monkeypatch.setattr(_ease, "_GRAM_BLOCK_BYTES", 64 * n_items)  # small Gram blocks
+    monkeypatch.setattr(_ease, "_MIRROR_ROWS", 16)  # small mirrored blocks
+    X = make_interactions(200, n_items, density=0.1, implicit=True, random_state=0)
+    tracemalloc.start()
+    weights = _ease.ease_weights(X, 20.0, dtype)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    matrix_bytes = np.dtype(dtype).itemsize * n_items**2
+    assert weights.dtype == dtype and weights.flags.c_contiguous
+    assert peak < matrix_bytes * 1.25 + 300_000  # a copy of the matrix would be 2x
+    expected = _direct_ease(X.toarray().astype(np.float64), 20.0)
+    tolerance = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(weights, expected, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("block_bytes", [8 * 40, 32 << 20])  # one row per block, one block
+def test_gram_matrix_in_blocks_is_x_transpose_x(implicit, block_bytes, monkeypatch):
+    from sklearn_recae.linear import _ease
+
+    monkeypatch.setattr(_ease, "_GRAM_BLOCK_BYTES", block_bytes)
+    expected = (implicit.T @ implicit).toarray()
+    full = _ease.gram_matrix(implicit, np.float64)
+    lower = _ease.gram_matrix(implicit, np.float32, lower=True)
+    assert full.dtype == np.float64 and lower.dtype == np.float32
+    np.testing.assert_array_equal(full, expected)
+    np.testing.assert_array_equal(np.tril(lower), np.tril(expected))
+
+
+def test_ease_float32_keeps_the_float64_ranking():
+    """On a MovieLens-100K-shaped matrix the two precisions recommend the same items."""
+    X = make_interactions(943, 1682, density=0.035, implicit=True, random_state=0)
+    X_fit, X_valid = train_test_split(X, test_size=0.2, random_state=0)
+    single = EASE(dtype=np.float32).fit(X_fit, X_valid=X_valid)
+    double = EASE(dtype=np.float64).fit(X_fit, X_valid=X_valid)
+    np.testing.assert_allclose(single.coef_, double.coef_, rtol=0, atol=1e-5 * abs(double.coef_).max())
+    top_single, top_double = single.recommend(X_fit, k=20), double.recommend(X_fit, k=20)
+    shared = [len(np.intersect1d(a, b)) for a, b in zip(top_single, top_double)]
+    assert np.mean(shared) / 20 > 0.999
+    assert abs(single.validation_score_ - double.validation_score_) < 1e-4
+
+
+@pytest.mark.parametrize("dtype", [np.int32, "float16", "double precision", None])
+def test_ease_rejects_a_dtype_other_than_float32_or_float64(implicit, dtype):
+    with pytest.raises(ValueError, match="dtype must be np.float32 or np.float64"):
+        EASE(dtype=dtype).fit(implicit)
 
 
 def test_ease_weights_solve_the_constrained_ridge_problem(implicit):
@@ -81,19 +138,24 @@ def test_ease_memory_budget_raises_before_allocating(implicit, monkeypatch):
         raise AssertionError("the Gram matrix was built")
 
     monkeypatch.setattr(_ease, "gram_matrix", fail)
-    budget = 16 * 39**2 / 1e9  # 39 items fit, 40 do not
-    assert max_items_for_memory(budget) == 39
-    model = EASE(max_memory_gb=budget)
-    with pytest.raises(ValueError, match=r"n_items=40.*at most 39 items"):
-        model.fit(implicit)
-    with pytest.raises(NotFittedError):
-        model.predict(implicit)
+    for dtype, per_pair in [(np.float32, 4), (np.float64, 12)]:
+        budget = per_pair * 39**2 / 1e9  # 39 items fit, 40 do not
+        assert max_items_for_memory(budget, dtype) == 39
+        model = EASE(max_memory_gb=budget, dtype=dtype)
+        with pytest.raises(ValueError, match=r"n_items=40 in float.*at most 39 items"):
+            model.fit(implicit)
+        with pytest.raises(NotFittedError):
+            model.predict(implicit)
 
 
 def test_ease_memory_budget_allows_what_fits(implicit):
-    assert EASE(max_memory_gb=16 * 40**2 / 1e9).fit(implicit).coef_.shape == (40, 40)
+    assert EASE(max_memory_gb=4 * 40**2 / 1e9).fit(implicit).coef_.shape == (40, 40)
+    assert EASE(max_memory_gb=12 * 40**2 / 1e9, dtype=np.float64).fit(implicit).coef_.shape == (
+        40, 40)
     assert EASE(max_memory_gb=None).fit(implicit).coef_.shape == (40, 40)
-    assert max_items_for_memory(4.0) == 15811  # the default budget: 15,811 items
+    # The default budget: 31,622 items in float32 (ML-20M's 26,744 fit), 18,257 in float64.
+    assert max_items_for_memory(4.0) == 31622
+    assert max_items_for_memory(4.0, np.float64) == 18257
 
 
 def test_ease_failed_fit_keeps_the_previous_model(implicit):
@@ -112,13 +174,24 @@ def test_ease_rejects_bad_parameters(implicit, params):
         EASE(**params).fit(implicit)
 
 
-def test_ease_gram_not_positive_definite_is_a_clear_error():
-    X = np.array([[2.0**100, 2.0**100]])  # the penalty vanishes next to X'X in float64
-    model = EASE(l2=1e-300)
-    with pytest.raises(ValueError, match="not numerically positive definite.*Increase l2"):
+@pytest.mark.parametrize("dtype, scale, advice", [
+    (np.float64, 2.0**100, r"rescale X\.$"),  # the penalty vanishes next to X'X in float64
+    (np.float32, 2.0**40, "rescale X or solve in float64"),  # and in float32
+])
+def test_ease_gram_not_positive_definite_is_a_clear_error(dtype, scale, advice):
+    X = np.array([[scale, scale]])
+    model = EASE(l2=1e-30, dtype=dtype)
+    with pytest.raises(ValueError, match="not numerically positive definite.*Increase l2.*" + advice):
         model.fit(X)
     with pytest.raises(NotFittedError):
         model.predict(X)
+
+
+def test_ease_gram_overflowing_float32_is_a_clear_error():
+    X = np.array([[2.0**100, 1.0], [0.0, 1.0]])  # X'X is 2**200: finite in float64 only
+    with pytest.raises(ValueError, match="XᵀX overflows float32.*dtype=np.float64"):
+        EASE(l2=1.0).fit(X)
+    assert np.isfinite(EASE(l2=1.0, dtype=np.float64).fit(X).coef_).all()
 
 
 def test_ease_learns_the_checkerboard():
