@@ -25,7 +25,6 @@ Run:  python benchmarks/autorec_default_sweep.py [--seeds 0 1 2]
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
 import os
 import time
@@ -36,6 +35,7 @@ import scipy.sparse as sp
 import torch
 from joblib import Parallel, delayed
 
+from _csv_rows import appending_csv
 from sklearn_recae.autoencoder import AutoRec
 from sklearn_recae.datasets import load_movielens_100k
 from sklearn_recae.model_selection import train_test_split
@@ -113,16 +113,11 @@ def main() -> None:
             if (h, a, d, lr, s) not in done]
     print(f"{len(jobs)} fits to run ({len(done)} already in {args.output})", flush=True)
 
-    new_file = not os.path.exists(args.output)
-    with open(args.output, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        if new_file:
-            writer.writeheader()
+    with appending_csv(args.output, FIELDS) as write_row:
         rows = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
             delayed(fit_one)(config, s, *splits[s]) for config, s in jobs)
         for row in rows:
-            writer.writerow(row)
-            f.flush()
+            write_row(row)
             print(row, flush=True)
 
     table = summarize(pd.read_csv(args.output))

@@ -36,7 +36,6 @@ item-based and 0.9369 ± 0.0043 user-based.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import time
 
@@ -46,6 +45,7 @@ import scipy.sparse as sp
 import torch
 from joblib import Parallel, delayed
 
+from _csv_rows import appending_csv
 from sklearn_recae.autoencoder import DeepRec
 from sklearn_recae.datasets import load_movielens_100k
 from sklearn_recae.model_selection import train_test_split
@@ -139,16 +139,11 @@ def main() -> None:
             if (*(str(config[c]) for c in CONFIG), s) not in done]
     print(f"{len(jobs)} fits to run ({len(done)} already in {args.output})", flush=True)
 
-    new_file = not os.path.exists(args.output)
-    with open(args.output, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        if new_file:
-            writer.writeheader()
+    with appending_csv(args.output, FIELDS) as write_row:
         rows = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
             delayed(fit_one)(config, s, *splits[s], args.max_epochs) for config, s in jobs)
         for row in rows:
-            writer.writerow(row)
-            f.flush()
+            write_row(row)
             print(row, flush=True)
 
     table = summarize(pd.read_csv(args.output, dtype={"hidden_units": str}))

@@ -40,7 +40,6 @@ stopping and refit, and scored by RMSE on the 10% test part.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import os
 import time
@@ -50,6 +49,7 @@ import pandas as pd
 import torch
 
 from deeprec_default_sweep import validation_split
+from _csv_rows import appending_csv
 from sklearn_recae.autoencoder import AutoRec, DeepRec
 from sklearn_recae.compose import ItemBased
 from sklearn_recae.datasets import load_movielens_100k
@@ -165,17 +165,12 @@ def test_one(name: str, seed: int) -> dict:
 
 def run_test(seeds: list[int], models: list[str], output: str) -> None:
     """The test read: one row per (model, seed) appended to ``output``, then mean ± std."""
-    new_file = not os.path.exists(output)
-    with open(output, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["model", "seed", "test_rmse", "best_epoch",
-                                               "n_epochs", "fit_s"])
-        if new_file:
-            writer.writeheader()
+    fields = ["model", "seed", "test_rmse", "best_epoch", "n_epochs", "fit_s"]
+    with appending_csv(output, fields) as write_row:
         for seed in seeds:
             for name in models:
                 row = test_one(name, seed)
-                writer.writerow(row)
-                f.flush()
+                write_row(row)
                 print(row, flush=True)
     table = pd.read_csv(output).groupby("model").agg(
         rmse=("test_rmse", "mean"), rmse_std=("test_rmse", "std"), seeds=("seed", "nunique"))
@@ -206,15 +201,10 @@ def main() -> None:
     jobs = [(v, o, s) for s in args.seeds for v in args.variants for o in args.orientations
             if (v, o, s) not in done]
     print(f"{len(jobs)} fits to run ({len(done)} already in {args.output})", flush=True)
-    new_file = not os.path.exists(args.output)
-    with open(args.output, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        if new_file:
-            writer.writeheader()
+    with appending_csv(args.output, FIELDS) as write_row:
         for variant, orientation, seed in jobs:
             row = fit_one(variant, orientation, seed, args.max_epochs, args.short_cap)
-            writer.writerow(row)
-            f.flush()
+            write_row(row)
             print(row, flush=True)
 
     table = summarize(pd.read_csv(args.output))

@@ -32,7 +32,6 @@ Run:  python benchmarks/mma_base_sweep.py [--seeds 0 1 2] [--n-jobs 2]
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
 import json
 import os
@@ -44,6 +43,7 @@ import scipy.sparse as sp
 import torch
 from joblib import Parallel, delayed
 
+from _csv_rows import appending_csv
 from sklearn_recae.autoencoder import AutoRec
 from sklearn_recae.datasets import load_movielens_100k
 from sklearn_recae.ensemble import MultiMetricAutoRec
@@ -126,16 +126,11 @@ class _Writer:
         print(f"{len(jobs)} fits to run", flush=True)
         if not jobs:
             return
-        new_file = not os.path.exists(self.path)
-        with open(self.path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=FIELDS)
-            if new_file:
-                writer.writeheader()
+        with appending_csv(self.path, FIELDS) as write_row:
             rows = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
                 delayed(func)(key, *args) for func, key, args in jobs)
             for row in rows:
-                writer.writerow(row)
-                f.flush()
+                write_row(row)
                 self.done.add(_key_tuple(row))
                 print({k: v for k, v in row.items() if k != "detail"}, flush=True)
 

@@ -37,7 +37,6 @@ NRP-aSDAE (the runs behind the class Notes; one seed to choose, for lack of time
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import pickle
 import time
@@ -46,6 +45,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from _csv_rows import appending_csv
 from sklearn_recae.autoencoder import AutoRec
 from sklearn_recae.compose import ItemBased
 from sklearn_recae.datasets import load_movielens_100k, movielens_100k_side_information
@@ -135,11 +135,7 @@ def sweep(args, R, side) -> None:
         previous = pd.read_csv(args.output)
         done = set(zip(previous["variant"], previous["config"], previous["seed"]))
     os.makedirs(args.models_dir, exist_ok=True)
-    new_file = not os.path.exists(args.output)
-    with open(args.output, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        if new_file:
-            writer.writeheader()
+    with appending_csv(args.output, FIELDS) as write_row:
         for seed in args.seeds:
             R_fit, R_valid, _ = split(R, seed)  # the test part is not read here
             for variant in args.variants:
@@ -156,8 +152,7 @@ def sweep(args, R, side) -> None:
                     with open(os.path.join(args.models_dir, f"{variant}-{config}-{seed}.pkl"),
                               "wb") as out:
                         pickle.dump(model, out)
-                    writer.writerow(row)
-                    f.flush()
+                    write_row(row)
                     print(row, flush=True)
     table = pd.read_csv(args.output).groupby(["variant", "config"]).agg(
         valid_mean=("valid_rmse", "mean"), valid_std=("valid_rmse", "std"),
