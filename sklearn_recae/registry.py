@@ -98,12 +98,11 @@ def _user_knn(random_state, verbose):
 
 
 def _multdae_knn(random_state, verbose):
-    """User-kNN on Mult-DAE codes: a Pipeline whose kNN step gets the rows' interactions."""
-    from sklearn.pipeline import make_pipeline
-
+    """User-kNN on Mult-DAE codes: a RecommenderPipeline (its kNN step gets the rows' items)."""
+    from .compose import make_recommender_pipeline
     from .neighbors import KNeighborsRecommender
 
-    return make_pipeline(_implicit("MultDAE")(random_state, verbose), KNeighborsRecommender())
+    return make_recommender_pipeline(_implicit("MultDAE")(random_state, verbose), KNeighborsRecommender())
 
 
 def _mml_paper(**params):
@@ -115,17 +114,11 @@ def _mml_paper(**params):
 
 def _mml_knn(random_state, verbose):
     """User-kNN on MML's user points (Euclidean in the learned user–user metric)."""
-    from sklearn.pipeline import make_pipeline
-
+    from .compose import make_recommender_pipeline
     from .neighbors import KNeighborsRecommender
 
-    return make_pipeline(_implicit("MagneticMetricLearning")(random_state, verbose),
+    return make_recommender_pipeline(_implicit("MagneticMetricLearning")(random_state, verbose),
                          KNeighborsRecommender(metric="euclidean"))
-
-
-def _knn_interactions(X_train, dataset):
-    """The pipeline's input rows are the kNN step's interactions."""
-    return {"kneighborsrecommender__interactions": X_train}
 
 
 def _nrp(structure: str):
@@ -180,9 +173,9 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("np-mml", _mml_paper(omega_p=0.0), task="implicit"),
         ModelSpec("nr-mml", _mml_paper(omega_r=0.0), task="implicit"),
         ModelSpec("cml", _implicit("CML"), task="implicit"),
-        ModelSpec("mml-knn", _mml_knn, task="implicit", fit_params=_knn_interactions),
+        ModelSpec("mml-knn", _mml_knn, task="implicit"),
         ModelSpec("user-knn", _user_knn, task="implicit"),
-        ModelSpec("multdae-knn", _multdae_knn, task="implicit", fit_params=_knn_interactions),
+        ModelSpec("multdae-knn", _multdae_knn, task="implicit"),
     ]
 }
 

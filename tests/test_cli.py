@@ -174,6 +174,24 @@ def test_metric_learning_models_and_pipeline_run_on_the_synthetic_dataset(tmp_pa
         assert 0 < row["ndcg@100"] <= 1
 
 
+def test_pipeline_models_early_stop_on_a_given_validation_part():
+    # evaluate_model's X_valid goes to the pipeline's first step (the one that trains)
+    import scipy.sparse as sp
+
+    from sklearn_recae.benchmark._evaluate import evaluate_model
+    from sklearn_recae.model_selection import holdout_row_entries
+
+    rng = np.random.default_rng(0)
+    X = sp.csr_matrix((rng.random((150, 120)) < 0.2).astype(np.float32))
+    X_train, X_test = holdout_row_entries(X, 0.2, random_state=0)
+    X_fit, X_valid = holdout_row_entries(X_train, 0.1, random_state=1)
+    row = evaluate_model("multdae-knn", X_fit, X_test, X_valid, random_state=0, verbose=0,
+                         dataset="synthetic", multdae__max_epochs=3,
+                         multdae__early_stopping=True)
+    assert 0 < row["ndcg@100"] <= 1
+    assert len(row["curve"]["validation"]) == row["epochs"] == 3
+
+
 def test_mml_ablations_are_registered_settings():
     from sklearn_recae.registry import get_model_spec
 

@@ -68,7 +68,10 @@ def evaluate_model(
     """
     spec = get_model_spec(name)
     model = build_model(name, random_state=random_state, verbose=verbose, **params)
-    fit_params = {} if X_valid is None else {"X_valid": X_valid}
+    fit_params = {}
+    if X_valid is not None:  # a pipeline's first step is the one that trains
+        prefix = f"{model.steps[0][0]}__" if isinstance(model, Pipeline) else ""
+        fit_params[f"{prefix}X_valid"] = X_valid
     if spec.fit_params is not None:
         fit_params.update(spec.fit_params(X_train, dataset))
     start = time.perf_counter()
