@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from sklearn.model_selection import GridSearchCV, KFold
 
 from sklearn_recae.autoencoder import AutoRec
@@ -126,6 +127,7 @@ def test_fit_sets_the_inner_models_training_record(split):
     assert model.n_epochs_ == inner.n_epochs_ and model.best_epoch_ == inner.best_epoch_
     np.testing.assert_array_equal(model.validation_scores_, inner.validation_scores_)
     assert len(model.history_) == len(inner.history_)
+    assert model.device_ == inner.device_ == torch.device("cpu")
 
 
 def test_a_pipeline_ending_in_knn_gets_the_item_interactions(split):

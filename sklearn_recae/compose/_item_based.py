@@ -35,7 +35,7 @@ from ..utils.validation import check_held_out, check_interactions
 __all__ = ["ItemBased"]
 
 #: Fitted attributes of the inner model that describe its training, copied after fit.
-_TRAINING_RECORD = ("interrupted_", "best_epoch_", "n_epochs_", "validation_scores_")
+_TRAINING_RECORD = ("interrupted_", "best_epoch_", "n_epochs_", "validation_scores_", "device_")
 
 
 def _interactions_route(estimator, X_items: sp.csr_matrix) -> dict:
@@ -107,10 +107,10 @@ class ItemBased(RecommenderMixin, MetaEstimatorMixin, BaseEstimator):
     item_codes_ : ndarray of shape (n_items, n_components), float32
         The inner estimator's ``transform`` of each item's row (only when it
         has ``transform``): ``similar_items`` is their cosine similarity.
-    interrupted_, best_epoch_, n_epochs_, validation_scores_, history_
+    interrupted_, best_epoch_, n_epochs_, validation_scores_, history_, device_
         The inner estimator's (each where it has it): whether Ctrl-C stopped
         its fit, the epoch kept, the epochs run, the validation score per
-        epoch and its training history.
+        epoch, its training history and the torch device it trained on.
 
     See Also
     --------
