@@ -12,8 +12,10 @@ from sklearn_recae._skorch.precision import (
     PRECISIONS,
     as_float32,
     check_precision,
+    _set_tf32_state,
     matmul_scope,
     precision_scope,
+    tf32_state,
 )
 from sklearn_recae.autoencoder import MultDAE, MultVAE
 from sklearn_recae.datasets import make_interactions
@@ -140,32 +142,33 @@ def test_clone_and_set_params_keep_precision():
 
 
 @pytest.fixture
-def tf32_flags():
-    """Known values of the two global TF32 flags, restored after the test."""
-    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
-    saved = matmul.allow_tf32, cudnn.allow_tf32
-    matmul.allow_tf32, cudnn.allow_tf32 = False, False
-    yield matmul, cudnn
-    matmul.allow_tf32, cudnn.allow_tf32 = saved
+def tf32_off():
+    """The global TF32 settings turned off (IEEE float32) for the test, restored after it."""
+    saved = tf32_state()
+    api = saved[0]
+    off = ("ieee", "ieee") if api == "fp32_precision" else (False, False)
+    _set_tf32_state((api, *off))
+    yield (api, *off)
+    _set_tf32_state(saved)
 
 
-def test_matmul_scope_sets_tf32_on_cuda_only_and_restores_it(tf32_flags):
-    matmul, cudnn = tf32_flags
+def test_matmul_scope_sets_tf32_on_cuda_only_and_restores_it(tf32_off):
+    api = tf32_off[0]
     with matmul_scope("tf32", "cuda"):
-        assert matmul.allow_tf32 and cudnn.allow_tf32
-    assert not matmul.allow_tf32 and not cudnn.allow_tf32
+        inside = tf32_state()
+    assert inside == (api, *(("tf32", "tf32") if api == "fp32_precision" else (True, True)))
+    assert tf32_state() == tf32_off
     with pytest.raises(RuntimeError, match="inside"), matmul_scope("tf32", "cuda:0"):
         raise RuntimeError("inside")
-    assert not matmul.allow_tf32 and not cudnn.allow_tf32
+    assert tf32_state() == tf32_off
     for precision, device in (("tf32", "cpu"), ("32", "cuda"), ("bf16", "cuda")):
         with matmul_scope(precision, device):
-            assert not matmul.allow_tf32 and not cudnn.allow_tf32
+            assert tf32_state() == tf32_off
 
 
-def test_fit_leaves_the_global_flags_as_they_were(tf32_flags):
-    matmul, cudnn = tf32_flags
+def test_fit_leaves_the_global_settings_as_they_were(tf32_off):
     MultVAE(hidden_units=(8, 4), precision="tf32", max_epochs=2).fit(IMPLICIT).predict(IMPLICIT)
-    assert not matmul.allow_tf32 and not cudnn.allow_tf32
+    assert tf32_state() == tf32_off
     assert not torch.is_autocast_enabled("cpu")
 
 

@@ -6,10 +6,11 @@ One value, the estimators' ``precision`` parameter, read by the nets
 - ``"32"``: float32 throughout, nothing touched (the default; bit-identical
   to a net that has no such parameter);
 - ``"tf32"``: float32 tensors, but CUDA matmuls and convolutions may use
-  TF32 tensor cores (``torch.backends.cuda.matmul.allow_tf32`` and
-  ``torch.backends.cudnn.allow_tf32``), set only while the net trains or
-  predicts and restored afterwards, so the caller's global flags are left as
-  they were. On a CPU the same as ``"32"``;
+  TF32 tensor cores (``torch.backends.cuda.matmul.fp32_precision`` and
+  ``torch.backends.cudnn.conv.fp32_precision`` set to ``"tf32"``, or the
+  legacy ``allow_tf32`` flags on a torch without them), set only while the
+  net trains or predicts and restored afterwards, so the caller's global
+  settings are left as they were. On a CPU the same as ``"32"``;
 - ``"bf16"``: ``torch.autocast(device_type, dtype=torch.bfloat16)`` around
   each forward pass (and the loss inside the module, for the metric models);
   the outputs are cast back to float32 before the loss, so the likelihoods
@@ -28,7 +29,8 @@ from collections.abc import Iterator
 
 import torch
 
-__all__ = ["PRECISIONS", "as_float32", "check_precision", "matmul_scope", "precision_scope"]
+__all__ = ["PRECISIONS", "as_float32", "check_precision", "matmul_scope", "precision_scope",
+           "tf32_state"]
 
 #: The values of the estimators' ``precision`` parameter.
 PRECISIONS = ("32", "tf32", "bf16")
@@ -58,23 +60,45 @@ def check_precision(precision: str, device) -> None:
         )
 
 
+def tf32_state() -> tuple:
+    """The CUDA TF32 settings of matmuls and convolutions, as :func:`matmul_scope` sets them.
+
+    ``("fp32_precision", matmul, conv)`` where torch has the per-backend API
+    (``torch.backends.cuda.matmul.fp32_precision``; its legacy ``allow_tf32``
+    flags cannot be read while it is in use), else ``("allow_tf32", matmul, cudnn)``.
+    """
+    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
+    if hasattr(matmul, "fp32_precision") and hasattr(cudnn, "conv"):
+        return "fp32_precision", matmul.fp32_precision, cudnn.conv.fp32_precision
+    return "allow_tf32", matmul.allow_tf32, cudnn.allow_tf32
+
+
+def _set_tf32_state(state: tuple) -> None:
+    api, matmul, conv = state
+    if api == "fp32_precision":
+        torch.backends.cuda.matmul.fp32_precision = matmul
+        torch.backends.cudnn.conv.fp32_precision = conv
+    else:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = matmul, conv
+
+
 @contextlib.contextmanager
 def matmul_scope(precision: str, device) -> Iterator[None]:
-    """Within the block, CUDA float32 matmuls use TF32 when ``precision == "tf32"``.
+    """Within the block, CUDA float32 matmuls and convolutions use TF32 when ``precision == "tf32"``.
 
-    The two global flags are restored on leaving the block (even on an
-    error); any other precision, or a non-CUDA device, leaves them alone.
+    The global settings (:func:`tf32_state`) are restored on leaving the
+    block (even on an error); any other precision, or a non-CUDA device,
+    leaves them alone.
     """
     if precision != "tf32" or _device_type(device) != "cuda":
         yield
         return
-    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
-    saved = matmul.allow_tf32, cudnn.allow_tf32
-    matmul.allow_tf32 = cudnn.allow_tf32 = True
+    saved = tf32_state()
+    _set_tf32_state((saved[0], *(("tf32", "tf32") if saved[0] == "fp32_precision" else (True, True))))
     try:
         yield
     finally:
-        matmul.allow_tf32, cudnn.allow_tf32 = saved
+        _set_tf32_state(saved)
 
 
 def precision_scope(precision: str, device) -> contextlib.AbstractContextManager:
