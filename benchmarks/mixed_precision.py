@@ -1,4 +1,4 @@
-"""Mixed precision: quality on ML-100K validation, and a Mult-VAE epoch's FLOPs against the device's limit.
+"""Mixed precision: quality on ML-100K validation; a Mult-VAE epoch's FLOPs against the device.
 
 **Quality** (``--models``, ``--precisions``, ``--seeds``). Binarized
 MovieLens-100K, the validation protocol of ``implicit_default_sweep.py``: for
@@ -110,29 +110,18 @@ def matmul_tflops(device: str, dtype, n: int, repeats: int = 5) -> float:
     return 2 * n**3 / statistics.median(times) / 1e12
 
 
-@contextlib.contextmanager
-def tf32_allowed(allowed: bool):
-    """The CUDA TF32 matmul flag set for the block, restored afterwards."""
-    import torch
-
-    saved = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = allowed
-    try:
-        yield
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = saved
-
-
 def device_peaks(device: str, n: int) -> dict[str, float]:
     """Measured matmul TFLOP/s per precision on ``device`` (TF32 only on CUDA)."""
     import torch
+
+    from sklearn_recae._skorch.precision import matmul_scope
 
     peaks = {}
     for precision, dtype in (("32", torch.float32), ("tf32", torch.float32),
                              ("bf16", torch.bfloat16)):
         if precision == "tf32" and torch.device(device).type != "cuda":
             continue
-        with tf32_allowed(precision == "tf32"):
+        with matmul_scope(precision, device):  # TF32 on for "tf32" only (default: off)
             peaks[precision] = matmul_tflops(device, dtype, n)
     return peaks
 
@@ -202,7 +191,8 @@ def quality(args) -> list[dict]:
                 values = [r[key] for r in runs]
                 return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f}"
 
-            print(f"| {model_name} | {precision} | {np.mean(ndcg):.4f} ± {np.std(ndcg, ddof=1):.4f} "
+            print(f"| {model_name} | {precision} "
+                  f"| {np.mean(ndcg):.4f} ± {np.std(ndcg, ddof=1):.4f} "
                   f"| {mean_std('epochs', 1)} | {mean_std('wall_s_per_epoch', 3)} "
                   f"| {mean_std('cpu_s_per_epoch', 3)} |")
     return rows
@@ -284,14 +274,19 @@ def main(argv=None) -> None:
     parser.add_argument("--rows", type=int, default=5000,
                         help="rows of the ML-20M-shaped data timed (0: all)")
     parser.add_argument("--epochs", type=int, default=3, help="epochs timed (first dropped)")
-    parser.add_argument("--matmul-size", type=int, default=2048)
+    parser.add_argument("--matmul-size", type=int, default=None,
+                        help="side of the square mm of the measured peak "
+                             "(2048 on CPU, 8192 on CUDA)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads on CPU")
     parser.add_argument("--output", default=None, help="write the results as JSON here")
     args = parser.parse_args(argv)
     import torch
 
-    if torch.device(args.device).type == "cpu":
+    on_cuda = torch.device(args.device).type == "cuda"
+    if not on_cuda:
         torch.set_num_threads(args.threads)
+    if args.matmul_size is None:
+        args.matmul_size = 8192 if on_cuda else 2048
     print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
     results = {"args": vars(args)}
     if args.models:

@@ -1,4 +1,4 @@
-"""The ``precision`` parameter: float32 unchanged, bfloat16 autocast that still learns, TF32 flags restored."""
+"""The ``precision`` parameter: float32 unchanged, bf16 autocast that still learns, TF32 restored."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ def _set_tf32_state(state: tuple) -> None:
 
 @contextlib.contextmanager
 def matmul_scope(precision: str, device) -> Iterator[None]:
-    """Within the block, CUDA float32 matmuls and convolutions use TF32 when ``precision == "tf32"``.
+    """Within the block, CUDA float32 matmuls and convolutions use TF32 for ``"tf32"``.
 
     The global settings (:func:`tf32_state`) are restored on leaving the
     block (even on an error); any other precision, or a non-CUDA device,
@@ -94,7 +94,8 @@ def matmul_scope(precision: str, device) -> Iterator[None]:
         yield
         return
     saved = tf32_state()
-    _set_tf32_state((saved[0], *(("tf32", "tf32") if saved[0] == "fp32_precision" else (True, True))))
+    on = ("tf32", "tf32") if saved[0] == "fp32_precision" else (True, True)
+    _set_tf32_state((saved[0], *on))
     try:
         yield
     finally:
@@ -109,7 +110,7 @@ def precision_scope(precision: str, device) -> contextlib.AbstractContextManager
 
 
 def as_float32(output):
-    """``output`` (a tensor, or a tuple or list of them) with reduced-precision floats as float32."""
+    """``output`` (a tensor, or a tuple or list of them) with bfloat16/float16 made float32."""
     if isinstance(output, torch.Tensor):
         return output.float() if output.dtype in (torch.bfloat16, torch.float16) else output
     if isinstance(output, (tuple, list)):
