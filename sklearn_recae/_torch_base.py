@@ -34,6 +34,8 @@ from ._skorch import (
     EntryHoldoutSplit,
     FixedEntrySplit,
     add_fit_progress,
+    as_float32,
+    check_precision,
     clipped_error_sums,
     make_callbacks,
     ndcg_error_sums,
@@ -118,7 +120,8 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
     ``_validation_metric`` and early-stop on ``_monitor(train_split)``) and
     call :meth:`_fit_net` from a ``fit`` decorated with :func:`atomic_fit`;
     they must have the parameters ``max_epochs``, ``early_stopping``,
-    ``validation_fraction``, ``refit``, ``device`` and ``random_state``. The
+    ``validation_fraction``, ``refit``, ``device``, ``precision`` and
+    ``random_state``. The
     fitted skorch net is ``net_``, its history ``history_`` and the device it trained on
     ``device_``; ``verbose`` output is :class:`~sklearn_recae._skorch.FitProgress`'s.
 
@@ -182,6 +185,7 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         for the best epoch count found.
         """
         device = self._device()
+        check_precision(self.precision, device)
         train_split = self._validation_split(X, X_valid)
         with self._torch_rng(device):
             net = self._build_net(X, device, train_split=train_split, max_epochs=self.max_epochs)
@@ -246,10 +250,10 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         """The skorch arguments every net of the package takes the same way.
 
         The optimizer class (``resolve_optimizer(self.optimizer)``), ``lr``,
-        ``batch_size``, ``verbose``, shuffled training batches, the collate
-        functions (``valid_collate_fn`` defaults to ``collate_fn``) and the
-        ``device``, ``train_split`` and ``max_epochs`` that ``_fit_net`` gives
-        ``_build_net``.
+        ``batch_size``, ``verbose``, ``precision``, shuffled training batches,
+        the collate functions (``valid_collate_fn`` defaults to ``collate_fn``)
+        and the ``device``, ``train_split`` and ``max_epochs`` that
+        ``_fit_net`` gives ``_build_net``.
         """
         return {
             "optimizer": resolve_optimizer(self.optimizer),
@@ -261,6 +265,7 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
             "iterator_train__collate_fn": collate_fn,
             "iterator_valid__collate_fn": valid_collate_fn or collate_fn,
             "device": device,
+            "precision": self.precision,
             # verbose=1 is FitProgress's bar (added by _fit_net); 2 adds skorch's epoch table
             "verbose": int(self.verbose > 1),
             **({"callbacks__print_log__sink": print_table} if self.verbose > 1 else {}),
@@ -303,10 +308,10 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
         X = self._check_predict_input(X)
         module = self.net_.module_.eval()
         out = np.empty((X.shape[0], n_components), dtype=np.float32)
-        with torch.no_grad():
+        with torch.no_grad(), self.net_.precision_scope():
             for rows, block in iter_row_blocks(X, self._batch_rows()):
                 x = csr_to_torch(block).to(self.net_.device).to_dense()
-                out[rows] = module.encode(x).cpu().numpy()
+                out[rows] = as_float32(module.encode(x)).cpu().numpy()
         return out
 
     @property

@@ -22,6 +22,7 @@ import torch
 from sklearn.base import clone
 from skorch.history import History
 
+from sklearn_recae._skorch.precision import tf32_state
 from sklearn_recae.autoencoder import (
     CDAE,
     AutoRec,
@@ -175,3 +176,28 @@ def test_training_loop_reads_back_only_what_it_logs(spec, monkeypatch):
     assert copies > 0, f"the profiler saw no device-to-host copy; its copies: {long[2]}"
     assert copies <= logged, (
         f"two epochs copied {copies} times from the device but logged {logged} values")
+
+
+@pytest.mark.parametrize("precision", ["bf16", "tf32"])
+@pytest.mark.parametrize("estimator, X", CASES, ids=IDS)
+def test_mixed_precision_on_cuda(estimator, X, precision):
+    """bf16 autocast / TF32 matmuls on CUDA: float32 outputs, the global TF32 settings restored."""
+    saved = tf32_state()
+    tf32 = ("tf32", "tf32") if saved[0] == "fp32_precision" else (True, True)
+    seen = set()
+
+    def record(module, args, output):
+        if type(module).__module__.startswith("sklearn_recae.nn"):  # the package's networks
+            seen.add((torch.is_autocast_enabled("cuda"), tf32_state()[1:] == tf32))
+
+    model = clone(estimator).set_params(device="cuda", precision=precision)
+    handle = torch.nn.modules.module.register_module_forward_hook(record)
+    try:
+        model.fit(X)
+    finally:
+        handle.remove()
+    assert seen == ({(True, saved[1:] == tf32)} if precision == "bf16" else {(False, True)})
+    assert tf32_state() == saved
+    scores = model.predict(X)
+    assert scores.dtype == np.float32 and np.isfinite(scores).all()
+    assert next(model.net_.module_.parameters()).dtype == torch.float32

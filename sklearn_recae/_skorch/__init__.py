@@ -4,7 +4,8 @@
 - :mod:`.entries`: NRP's batches of entries;
 - :mod:`.callbacks`: validation scoring, divergence guard, KL annealing,
   max-norm clipping, early stopping and progress;
-- :mod:`.net`: the skorch nets and the optimizer names.
+- :mod:`.net`: the skorch nets and the optimizer names;
+- :mod:`.precision`: float32, TF32 or bfloat16 forward passes (``precision``).
 
 The estimators import from here and never from skorch itself (a test checks
 it), so a change of skorch touches this package alone.
@@ -39,6 +40,7 @@ from .data import (
     densify,
 )
 from .entries import EntryBatch, EntryDataset, collate_entries, entry_values
+from .precision import PRECISIONS, as_float32, check_precision
 from .net import (
     OPTIMIZERS,
     DeepRecNet,
@@ -54,6 +56,7 @@ from .net import (
 
 __all__ = [
     "OPTIMIZERS",
+    "PRECISIONS",
     "CSRRows",
     "Callback",
     "DeepRecNet",
@@ -76,6 +79,8 @@ __all__ = [
     "UserRowsNet",
     "VAENet",
     "add_fit_progress",
+    "as_float32",
+    "check_precision",
     "clipped_error_sums",
     "collate_csr",
     "collate_entries",

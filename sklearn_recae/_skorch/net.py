@@ -24,6 +24,7 @@ from skorch.utils import TeeGenerator, to_tensor
 
 from .data import UserCSRRows, densify
 from .entries import EntryDataset
+from .precision import as_float32, matmul_scope, precision_scope
 
 __all__ = [
     "OPTIMIZERS",
@@ -82,12 +83,37 @@ class RecommenderNet(InterruptibleMixin, NeuralNet):
         ``error_sums(y_pred, y_true, X) -> dict[str, tensor]`` of per-batch
         sums (``X`` the dense input batch), recorded in the validation
         batches' history (see :class:`ErrorSumScoring`).
+    precision : {"32", "tf32", "bf16"}, default="32"
+        The arithmetic of the forward passes (see :mod:`.precision`): every
+        :meth:`infer` (training, validation and prediction batches) runs in
+        :meth:`precision_scope` and returns float32; the TF32 flags also hold
+        over each epoch's backward passes.
+
+    Subclasses change how a batch reaches the module in :meth:`_forward_batch`,
+    not in ``infer``, so that the precision applies to them all.
     """
 
-    def __init__(self, module, *args, penalty=None, error_sums=None, **kwargs) -> None:
+    def __init__(self, module, *args, penalty=None, error_sums=None, precision: str = "32",
+                 **kwargs) -> None:
         super().__init__(module, *args, **kwargs)
         self.penalty = penalty
         self.error_sums = error_sums
+        self.precision = precision
+
+    def precision_scope(self):
+        """The context of a forward pass at ``precision`` on the module's device."""
+        return precision_scope(self.precision, self._compute_device())
+
+    def _compute_device(self):
+        """The device the module computes on (``device``, or its parameters' under Accelerate)."""
+        if self.device is not None:
+            return self.device
+        return next(self.module_.parameters()).device
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        # TF32 matmuls for the backward passes too (they run outside infer)
+        with matmul_scope(self.precision, self._compute_device()):
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
@@ -95,6 +121,12 @@ class RecommenderNet(InterruptibleMixin, NeuralNet):
         return dataset_train, dataset_valid
 
     def infer(self, x, **fit_params):
+        """The module's output on a batch, computed at ``precision``, as float32."""
+        with self.precision_scope():
+            return as_float32(self._forward_batch(x, **fit_params))
+
+    def _forward_batch(self, x, **fit_params):
+        """The module's forward pass on a batch as the data loader gives it."""
         x = to_tensor(x, device=self.device)
         if not getattr(self.module_, "sparse_input", False):  # else its first layer reads x
             x = densify(x)
@@ -148,7 +180,7 @@ class UserRowsNet(RecommenderNet):
         """``(x, users)`` of a batch input; a bare ``x`` has unknown users (None)."""
         return x if isinstance(x, (tuple, list)) else (x, None)
 
-    def infer(self, x, **fit_params):
+    def _forward_batch(self, x, **fit_params):
         x, users = self._split_input(x)
         x = densify(to_tensor(x, device=self.device))
         if users is not None:
@@ -341,7 +373,7 @@ class NRPNet(RecommenderNet):
         self.n_train_rows_ = len(train)
         return train, valid
 
-    def infer(self, x, **fit_params):
+    def _forward_batch(self, x, **fit_params):
         return self.module_(x.to(self.device), **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -398,7 +430,7 @@ class MetricLearningNet(UserRowsNet):
         train, valid = super().get_split_datasets(X, y, **fit_params)
         return self.train_dataset(train.X), valid
 
-    def infer(self, x, **fit_params):
+    def _forward_batch(self, x, **fit_params):
         """Scores of the fitted users of a validation batch ``(x, users)`` (``x`` is not read)."""
         users = to_tensor(self._split_input(x)[1], device=self.device)
         return self.module_(users, **fit_params)
@@ -406,7 +438,8 @@ class MetricLearningNet(UserRowsNet):
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         triplets = to_tensor(batch[0], device=self.device)
-        loss = self.module_.loss(triplets, **(self.loss_params or {}))
+        with self.precision_scope():
+            loss = as_float32(self.module_.loss(triplets, **(self.loss_params or {})))
         loss.backward()
         return {"loss": loss, "y_pred": None}
 

@@ -26,6 +26,7 @@ import torch
 
 from .._skorch import (
     OPTIMIZERS,
+    PRECISIONS,
     RecommenderNet,
     collate_csr,
 )
@@ -116,6 +117,14 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         stored values.
     device : str, default="auto"
         torch device; ``"auto"`` picks CUDA when available.
+    precision : {"32", "tf32", "bf16"}, default="32"
+        Arithmetic of the network's forward passes (training, validation,
+        ``predict``): ``"32"`` float32; ``"tf32"`` float32 with TF32 CUDA
+        matmuls (the global ``allow_tf32`` flags set during ``fit`` and
+        ``predict`` only; on CPU as ``"32"``); ``"bf16"`` mixed precision,
+        ``torch.autocast`` to bfloat16 with float32 weights, optimizer and
+        loss (for GPUs from Ampere on; on CPU it runs, usually slower).
+        Outputs are float32 whatever the precision.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
     verbose : int, default=0
@@ -191,6 +200,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         "clip_predictions": ["boolean"],
         "sparse_input": [StrOptions({"auto"}), "boolean"],
         "device": [str],
+        "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -216,6 +226,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         clip_predictions: bool = True,
         sparse_input="auto",
         device: str = "auto",
+        precision: str = "32",
         random_state=None,
         verbose: int = 0,
     ) -> None:
@@ -237,6 +248,7 @@ class AutoRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         self.clip_predictions = clip_predictions
         self.sparse_input = sparse_input
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 

@@ -23,7 +23,14 @@ import scipy.sparse as sp
 import torch
 
 from .._blocks import iter_row_blocks
-from .._skorch import OPTIMIZERS, UserRowsNet, collate_user_csr, csr_to_torch
+from .._skorch import (
+    OPTIMIZERS,
+    PRECISIONS,
+    UserRowsNet,
+    as_float32,
+    collate_user_csr,
+    csr_to_torch,
+)
 from .._torch_base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender
 from ..base import ScoreBlock, atomic_fit
 from ..losses import PointwiseCrossEntropyLoss, PointwiseSquaredLoss
@@ -122,6 +129,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
         keeps the values as input weights (the losses still read ``> 0`` as
         a positive of target 1).
     device : str, default="auto"
+    precision : {"32", "tf32", "bf16"}, default="32"
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
         As for :class:`~sklearn_recae.autoencoder.AutoRec`.
@@ -196,6 +204,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
         "refit": ["boolean"],
         "binarize": ["boolean"],
         "device": [str],
+        "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -220,6 +229,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
         refit: bool = True,
         binarize: bool = True,
         device: str = "auto",
+        precision: str = "32",
         random_state=None,
         verbose: int = 0,
     ) -> None:
@@ -240,6 +250,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
         self.refit = refit
         self.binarize = binarize
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -405,11 +416,11 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
         module = self.net_.module_.eval()
         device = self.net_.device
         out = np.empty((X.shape[0], self._code_size), dtype=np.float32)
-        with torch.no_grad():
+        with torch.no_grad(), self.net_.precision_scope():
             for rows, block in iter_row_blocks(X, self._batch_rows()):
                 x = csr_to_torch(block).to(device).to_dense()
                 u = torch.from_numpy(users[rows]).to(device)
-                out[rows] = module.encode(x, u).cpu().numpy()
+                out[rows] = as_float32(module.encode(x, u)).cpu().numpy()
         return out
 
     @property

@@ -156,6 +156,7 @@ class DenoisingAutoEncoder(_ImplicitAutoEncoder):
         input noise is drawn per stored entry instead of per dense entry
         (same distribution).
     device : str, default="auto"
+    precision : {"32", "tf32", "bf16"}, default="32"
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
         As for :class:`~sklearn_recae.autoencoder.AutoRec`.
@@ -269,6 +270,7 @@ class DenoisingAutoEncoder(_ImplicitAutoEncoder):
         binarize: bool = True,
         sparse_input="auto",
         device: str = "auto",
+        precision: str = "32",
         random_state=None,
         verbose: int = 0,
     ) -> None:

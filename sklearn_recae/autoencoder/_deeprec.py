@@ -71,7 +71,7 @@ from numbers import Integral, Real
 
 import scipy.sparse as sp
 
-from .._skorch import OPTIMIZERS, DeepRecNet, collate_csr, resolve_optimizer
+from .._skorch import OPTIMIZERS, PRECISIONS, DeepRecNet, collate_csr, resolve_optimizer
 from .._torch_base import CodeTransformerMixin, ExplicitRatingMixin, TorchRecommender
 from ..base import atomic_fit
 from ..losses import MaskedLpLoss
@@ -148,6 +148,8 @@ class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         Clip predictions to the rating range seen in ``fit``.
     device : str, default="auto"
         torch device; ``"auto"`` picks CUDA when available.
+    precision : {"32", "tf32", "bf16"}, default="32"
+        As for :class:`~sklearn_recae.autoencoder.AutoRec`.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation split.
     verbose : int, default=0
@@ -221,6 +223,7 @@ class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         "refit": ["boolean"],
         "clip_predictions": ["boolean"],
         "device": [str],
+        "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -246,6 +249,7 @@ class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         refit: bool = True,
         clip_predictions: bool = True,
         device: str = "auto",
+        precision: str = "32",
         random_state=None,
         verbose: int = 0,
     ) -> None:
@@ -267,6 +271,7 @@ class DeepRec(ExplicitRatingMixin, CodeTransformerMixin, TorchRecommender):
         self.refit = refit
         self.clip_predictions = clip_predictions
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 

@@ -14,7 +14,7 @@ from numbers import Integral, Real
 import scipy.sparse as sp
 import torch
 
-from .._skorch import OPTIMIZERS, Callback, RecommenderNet, collate_csr
+from .._skorch import OPTIMIZERS, PRECISIONS, Callback, RecommenderNet, collate_csr
 from .._torch_base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender
 from ..base import atomic_fit
 from ..losses import MultinomialLoss
@@ -40,6 +40,7 @@ TRAINING_CONSTRAINTS: dict = {
     "binarize": ["boolean"],
     "sparse_input": [StrOptions({"auto"}), "boolean"],
     "device": [str],
+    "precision": [StrOptions(set(PRECISIONS))],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }

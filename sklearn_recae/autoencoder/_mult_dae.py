@@ -48,7 +48,7 @@ class MultDAE(_ImplicitAutoEncoder):
     weight_decay : float, default=4e-5
         The reference code's L2 penalty as Adam weight decay (see the module docstring).
     optimizer, lr, max_epochs, batch_size, early_stopping, validation_fraction, \
-n_iter_no_change, k_valid, refit, binarize, sparse_input, device, random_state, verbose
+n_iter_no_change, k_valid, refit, binarize, sparse_input, device, precision, random_state, verbose
         As for :class:`DenoisingAutoEncoder` (``lr=1e-3``, ``batch_size=500``,
         ``n_iter_no_change=20``).
 
@@ -95,6 +95,7 @@ n_iter_no_change, k_valid, refit, binarize, sparse_input, device, random_state, 
         binarize: bool = True,
         sparse_input="auto",
         device: str = "auto",
+        precision: str = "32",
         random_state=None,
         verbose: int = 0,
     ) -> None:

@@ -77,7 +77,7 @@ class MultVAE(_ImplicitAutoEncoder):
     weight_decay : float, default=4e-5
         The reference code's L2 penalty as Adam weight decay.
     optimizer, lr, max_epochs, batch_size, early_stopping, validation_fraction, \
-n_iter_no_change, k_valid, refit, binarize, sparse_input, device, random_state, verbose
+n_iter_no_change, k_valid, refit, binarize, sparse_input, device, precision, random_state, verbose
         As for :class:`MultDAE` (``lr=1e-3``, ``batch_size=500``, ``n_iter_no_change=20``).
 
     Attributes
@@ -130,6 +130,7 @@ n_epochs_, interrupted_, device_, n_features_in_
         binarize: bool = True,
         sparse_input="auto",
         device: str = "auto",
+        precision: str = "32",
         random_state=None,
         verbose: int = 0,
     ) -> None:

@@ -101,7 +101,7 @@ class RecVAE(_ImplicitAutoEncoder):
         Epochs, each ``n_enc_epochs + n_dec_epochs`` passes.
     batch_size : int, default=500
     early_stopping, validation_fraction, n_iter_no_change, k_valid, refit, \
-binarize, device, random_state, verbose
+binarize, device, precision, random_state, verbose
         As for :class:`DenoisingAutoEncoder` (``n_iter_no_change=10``).
         There is no weight decay, gradient clipping or batch normalization.
     sparse_input : "auto" or bool, default=False
@@ -173,6 +173,7 @@ binarize, device, random_state, verbose
         binarize: bool = True,
         sparse_input=False,
         device: str = "auto",
+        precision: str = "32",
         random_state=None,
         verbose: int = 0,
     ) -> None:

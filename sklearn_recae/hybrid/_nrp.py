@@ -152,9 +152,12 @@ class NRP(ExplicitRatingMixin, TorchRecommender):
     refit : bool, default=True
     clip_predictions : bool, default=True
     device : str, default="auto"
+    precision : {"32", "tf32", "bf16"}, default="32"
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
-        As for :class:`~sklearn_recae.autoencoder.AutoRec`.
+        As for :class:`~sklearn_recae.autoencoder.AutoRec` (``precision`` applies
+        to training and the validation scores; ``predict`` and
+        ``predict_pairs`` compute in float32).
 
     Attributes
     ----------
@@ -251,7 +254,7 @@ class NRP(ExplicitRatingMixin, TorchRecommender):
         **{name: AutoRec._parameter_constraints[name] for name in (
             "optimizer", "lr", "max_epochs", "batch_size",
             "early_stopping", "validation_fraction", "n_iter_no_change", "refit",
-            "clip_predictions", "device", "random_state", "verbose")},
+            "clip_predictions", "device", "precision", "random_state", "verbose")},
     }
 
     def __init__(
@@ -283,6 +286,7 @@ class NRP(ExplicitRatingMixin, TorchRecommender):
         refit: bool = True,
         clip_predictions: bool = True,
         device: str = "auto",
+        precision: str = "32",
         random_state=None,
         verbose: int = 0,
     ) -> None:
@@ -312,6 +316,7 @@ class NRP(ExplicitRatingMixin, TorchRecommender):
         self.refit = refit
         self.clip_predictions = clip_predictions
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 

@@ -28,7 +28,7 @@ import torch
 
 from .._blocks import iter_row_blocks
 from .._similarity import ItemSimilarity
-from .._skorch import OPTIMIZERS, MetricLearningNet, collate_user_csr
+from .._skorch import OPTIMIZERS, PRECISIONS, MetricLearningNet, collate_user_csr
 from .._torch_base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender
 from ..base import atomic_fit
 from ..nn.metric import MetricEmbeddingModule, gather_rows, rank_weighted_hinge
@@ -138,6 +138,7 @@ _COMMON_CONSTRAINTS: dict = {
     "output_space": [StrOptions({"metric", "raw"})],
     "binarize": ["boolean"],
     "device": [str],
+    "precision": [StrOptions(set(PRECISIONS))],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }

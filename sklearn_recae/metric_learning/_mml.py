@@ -157,6 +157,10 @@ class MagneticMetricLearning(MetricEmbeddingRecommender):
     device : str, default="auto"
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split and the triplet sampling.
+    precision : {"32", "tf32", "bf16"}, default="32"
+        As for :class:`~sklearn_recae.autoencoder.AutoRec`, for the training
+        loss and the validation scores; ``predict``, ``transform`` and the
+        fold-in of new rows compute in float32.
     verbose : int, default=0
         As for :class:`~sklearn_recae.autoencoder.AutoRec`.
 
@@ -277,6 +281,7 @@ n_features_in_
         output_space: str = "raw",
         binarize: bool = True,
         device: str = "auto",
+        precision: str = "32",
         random_state=None,
         verbose: int = 0,
     ) -> None:
@@ -308,6 +313,7 @@ n_features_in_
         self.output_space = output_space
         self.binarize = binarize
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -376,7 +382,7 @@ class CML(MetricEmbeddingRecommender):
     optimizer : str or optimizer class, default="adagrad"
     lr : float, default=0.1
     max_epochs, batch_size, early_stopping, validation_fraction, n_iter_no_change, \
-k_valid, refit, fold_in_steps, output_space, binarize, device, random_state, verbose
+k_valid, refit, fold_in_steps, output_space, binarize, device, precision, random_state, verbose
         As for :class:`MagneticMetricLearning` (``output_space`` makes no
         difference: the metric is the identity).
 
@@ -434,6 +440,7 @@ validation_scores_, best_epoch_, n_epochs_, interrupted_, device_, n_features_in
         output_space: str = "metric",
         binarize: bool = True,
         device: str = "auto",
+        precision: str = "32",
         random_state=None,
         verbose: int = 0,
     ) -> None:
@@ -455,6 +462,7 @@ validation_scores_, best_epoch_, n_epochs_, interrupted_, device_, n_features_in
         self.output_space = output_space
         self.binarize = binarize
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 

@@ -94,11 +94,18 @@ def mask_values(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
 
 
 def first_linear(x: torch.Tensor, layer: nn.Linear) -> torch.Tensor:
-    """``layer(x)``; for a sparse ``x`` one ``torch.sparse.mm`` over its stored entries."""
+    """``layer(x)``; for a sparse ``x`` one ``torch.sparse.mm`` over its stored entries.
+
+    The sparse product runs in float32 even under ``torch.autocast``: its
+    backward has no mixed-dtype kernel (a float32 sparse input against a
+    bfloat16 gradient fails), and a gather-sum of ``nnz × h`` values gains
+    little from bfloat16; the layers after it are autocast as usual.
+    """
     if not is_sparse(x):
         return layer(x)
-    out = torch.sparse.mm(_coalesced(x), layer.weight.t())
-    return out if layer.bias is None else out + layer.bias
+    with torch.autocast(x.device.type, enabled=False):
+        out = torch.sparse.mm(_coalesced(x).float(), layer.weight.t())
+        return out if layer.bias is None else out + layer.bias
 
 
 def item_major_(layer: nn.Linear) -> nn.Linear:
