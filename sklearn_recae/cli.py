@@ -75,8 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ImportError as error:
             parser.error(f"argument --plot: {error}")
     # an explicit value always reaches the models (``is not None``: 0 is not "unset")
-    overrides = {k: v for k, v in {"max_epochs": args.max_epochs, "device": args.device}.items()
-                 if v is not None}
+    overrides = {k: v for k, v in {"max_epochs": args.max_epochs, "device": args.device,
+                                   "precision": args.precision}.items() if v is not None}
     tasks = models_by_task(args.models, args.task)
     for task, models in tasks.items():
         wrong = [name for name in models if get_model_spec(name).task != task]
@@ -226,6 +226,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--device", default=None,
                        help="override every model's device, e.g. cpu or cuda (default: each "
                             "model's own, 'auto')")
+    bench.add_argument("--precision", choices=["32", "tf32", "bf16"], default=None,
+                       help="override every torch model's precision: tf32 matmuls (CUDA) or "
+                            "bf16 autocast (default: each model's own, '32')")
     bench.add_argument("--output-dir", type=Path, default=Path("benchmark-results"),
                        help="folder of results.jsonl, results.csv, results.json (and the PNGs); "
                             "one sub-folder per task when both run")

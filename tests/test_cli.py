@@ -174,6 +174,19 @@ def test_metric_learning_models_and_pipeline_run_on_the_synthetic_dataset(tmp_pa
         assert 0 < row["ndcg@100"] <= 1
 
 
+def test_precision_override_reaches_every_torch_model(tmp_path):
+    out = tmp_path / "bf16"
+    code = main([
+        "benchmark", "--dataset", "synthetic", "--models", "mult-dae", "ease", "--max-epochs",
+        "2", "--precision", "bf16", "--device", "cpu", "--output-dir", str(out),
+    ])
+    assert code == 0
+    rows = {row["model"]: row for row in json.loads((out / "results.json").read_text())["results"]}
+    assert rows["mult-dae"]["params"]["precision"] == "bf16"
+    assert "precision" not in rows["ease"]["params"]  # no torch, nothing to override
+    assert 0 < rows["mult-dae"]["ndcg@100"] <= 1
+
+
 def test_pipeline_models_early_stop_on_a_given_validation_part():
     # evaluate_model's X_valid goes to the pipeline's first step (the one that trains)
     import scipy.sparse as sp

@@ -51,7 +51,7 @@ def run_benchmark(
     log : callable, default=None
         Called with a line of text before and after each model (``print``).
     **params
-        Overrides of every model's parameter of that name (``max_epochs``, ``device``).
+        Overrides of every model's parameter of that name (``max_epochs``, ``device``, ``precision``).
 
     Returns
     -------
