@@ -16,6 +16,7 @@ from sklearn_recae.metric_learning._sampling import (
     TripletSampler,
     jaccard_similar_pairs,
 )
+from sklearn_recae.nn import metric as metric_module
 from sklearn_recae.nn.metric import (
     MetricEmbeddingModule,
     covariance_penalty,
@@ -494,8 +495,14 @@ def test_loss_equals_the_pairwise_metric_formula():
     torch.testing.assert_close(loss, expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.fixture
+def always_sparse(monkeypatch):
+    """Sparse gradients in every step, however many of the table's rows it reads."""
+    monkeypatch.setattr(metric_module, "_SPARSE_SHARE", 0)
+
+
 @pytest.mark.parametrize("metric", ["learned", "euclidean"])
-def test_sparse_gradients_equal_the_dense_ones(metric):
+def test_sparse_gradients_equal_the_dense_ones(metric, always_sparse):
     X = _random_binary(40, 30, density=0.2, seed=5)
     batch = _triplet_batch(X)
     grads = []
@@ -511,7 +518,7 @@ def test_sparse_gradients_equal_the_dense_ones(metric):
 
 
 @pytest.mark.parametrize("Estimator", [MagneticMetricLearning, CML])
-def test_sparse_fit_takes_the_dense_steps(Estimator, monkeypatch):
+def test_sparse_fit_takes_the_dense_steps(Estimator, monkeypatch, always_sparse):
     """AdaGrad and SGD get sparse gradients; the fit equals the dense one (Adam stays dense)."""
     X = _random_binary(60, 40, density=0.15, seed=6)
     fits = []
@@ -530,7 +537,16 @@ def test_sparse_fit_takes_the_dense_steps(Estimator, monkeypatch):
     assert not Estimator(optimizer="adam")._sparse_gradients()
 
 
-def test_projection_of_the_touched_rows_only():
+def test_sparse_gradients_only_for_steps_that_read_few_rows():
+    X = _random_binary(400, 30, density=0.1, seed=8)
+    batch = _triplet_batch(X, n_candidates=5, size=10)  # reads 10 + 50 + ... users of 400
+    module = MetricEmbeddingModule(400, 30, n_components=4, sparse_gradients=True)
+    module.loss(batch, alpha=1.0).backward()
+    assert module.user_embeddings.grad.is_sparse  # 60 user indices, 400 rows
+    assert not module.item_embeddings.grad.is_sparse  # 60 item indices, 30 rows: dense
+
+
+def test_projection_of_the_touched_rows_only(always_sparse):
     X = _random_binary(40, 30, density=0.2, seed=7)
     batch = _triplet_batch(X, size=10)
     module = MetricEmbeddingModule(40, 30, n_components=6, sparse_gradients=True)

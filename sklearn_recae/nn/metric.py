@@ -36,6 +36,8 @@ PAPER_MARGIN_BOUNDS = (1e-4, 1.0)
 METRIC_SCALES = ("free", "trace")
 #: Margin rewards: the mean of every margin (the paper's eq. 15) or of the batch's margins.
 MARGIN_REWARDS = ("mean", "batch")
+#: A step's embedding gradient is sparse when the table has this many times the rows it reads.
+_SPARSE_SHARE = 4
 
 
 def gather_rows(table: torch.Tensor, index: torch.Tensor, sparse: bool = False) -> torch.Tensor:
@@ -120,40 +122,62 @@ def _squared_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 class _StepPoints:
     """The points of one kind (users or items) that a training step reads, gathered once.
 
-    The step's indices of that kind (``anchor``; ``negative`` candidates;
-    the latent loss's ``similar`` and ``dissimilar`` ones) are deduplicated,
-    their rows gathered from the table once (a sparse gradient of those rows
-    with the module's ``sparse_gradients``) and mapped by each relation's
-    metric factor once (``e L`` for the ``u`` distinct rows, not ``(e_a −
-    e_b) L`` for every pair and candidate), so that ``F(a, b) = ‖e_a L −
-    e_b L‖²``. ``points(name, relation)`` gives the rows of index ``name``
-    mapped by ``relation``'s factor (raw with ``relation=None``).
+    The step's indices of that kind (``negative`` candidates, ``anchor``s,
+    the latent loss's ``similar`` and ``dissimilar`` ones, concatenated in
+    that order) are deduplicated (a mask over the table's rows, no sort),
+    the distinct rows gathered from the table once and mapped by each
+    relation's metric factor once (``e L`` for the ``u`` distinct rows, not
+    ``(e_a − e_b) L`` for every pair and candidate: ``F(a, b) = ‖e_a L −
+    e_b L‖²``); each relation's rows are then read back in one gather of the
+    names it uses (``user_item``: negatives and anchors; the same-kind
+    relation: anchors to dissimilars, and the negatives with
+    ``same_kind_negatives``). The table's gradient is sparse (those ``u``
+    rows) with the module's ``sparse_gradients`` when the step reads at most
+    ``1/_SPARSE_SHARE`` as many indices as the table has rows; otherwise a
+    dense gradient is cheaper. ``points(name, relation)`` gives the rows of
+    index ``name`` mapped by ``relation``'s factor (raw with ``relation=None``).
     """
 
     def __init__(self, module: MetricEmbeddingModule, kind: str, anchors: torch.Tensor,
-                 negatives: torch.Tensor | None, latent: dict | None) -> None:
+                 negatives: torch.Tensor | None, latent: dict | None,
+                 same_kind_negatives: bool = False) -> None:
         self.module, self.kind = module, kind
-        index = {"anchor": anchors}
-        if negatives is not None:
-            index["negative"] = negatives
+        index = {} if negatives is None else {"negative": negatives}
+        index["anchor"] = anchors
         if latent is not None and f"has_similar_{kind}" in latent:
             index["similar"] = latent[f"similar_{kind}s"]
             index["dissimilar"] = latent[f"dissimilar_{kind}s"]
-        unique, inverse = torch.unique(torch.cat([i.reshape(-1) for i in index.values()]),
-                                       return_inverse=True)
+        flat = torch.cat([i.reshape(-1) for i in index.values()])
         table = module.user_embeddings if kind == "user" else module.item_embeddings
-        self.rows = {None: gather_rows(table, unique, sparse=module.sparse_gradients)}
-        self.inverse, start = {}, 0
+        present = torch.zeros(table.shape[0], dtype=torch.bool, device=flat.device)
+        present[flat] = True
+        unique = present.nonzero().squeeze(1)
+        position = torch.cumsum(present, 0) - 1
+        self.inverse = position[flat]
+        sparse = module.sparse_gradients and flat.numel() * _SPARSE_SHARE <= table.shape[0]
+        self.rows = {None: gather_rows(table, unique, sparse=sparse)}
+        self.spans, start = {}, 0
         for name, i in index.items():
-            self.inverse[name] = inverse[start : start + i.numel()].reshape(i.shape)
+            self.spans[name] = (start, start + i.numel(), i.shape)
             start += i.numel()
+        same_kind = [n for n in index if n != "negative" or same_kind_negatives]
+        self.uses = {"user_item": [n for n in ("negative", "anchor") if n in index],
+                     kind: same_kind, None: ["anchor"]}
+        self.read = {}
 
     def __call__(self, name: str, relation: str | None = None) -> torch.Tensor:
         L = None if relation is None else self.module.factor(relation)
         key = None if L is None else relation if self.module.metric == "learned" else "shared"
         if key not in self.rows:
             self.rows[key] = self.rows[None] @ L
-        return gather_rows(self.rows[key], self.inverse[name])
+        read_key = (key, relation)
+        if read_key not in self.read:  # one gather of every name this relation reads
+            names = self.uses[relation if relation in self.uses else None]
+            first, last = self.spans[names[0]][0], self.spans[names[-1]][1]
+            self.read[read_key] = (first, gather_rows(self.rows[key], self.inverse[first:last]))
+        first, rows = self.read[read_key]
+        start, stop, shape = self.spans[name]
+        return rows[start - first : stop - first].reshape(*shape, -1)
 
 
 class MetricEmbeddingModule(nn.Module):
@@ -188,9 +212,11 @@ class MetricEmbeddingModule(nn.Module):
         (the paper's ``(0, 1]``); a higher ``low`` keeps them from collapsing.
     sparse_gradients : bool, default=False
         Give the embedding tables sparse gradients (only the rows the batch
-        gathered), for an optimizer that takes them (AdaGrad, SGD); then
-        :meth:`project_` projects only those rows, the only ones the step moved.
-        The same steps as dense gradients, without the ``n × k`` work.
+        gathered), for an optimizer that takes them (AdaGrad, SGD), in the
+        steps that read few of a table's rows (at most a quarter as many
+        indices as it has rows; dense is cheaper otherwise); then
+        :meth:`project_` projects only those rows, the only ones the step
+        moved. The same steps as dense gradients, without the ``n × k`` work.
 
     Attributes
     ----------
@@ -345,9 +371,9 @@ class MetricEmbeddingModule(nn.Module):
         users, items = batch["users"], batch["items"]
         explicit_users, explicit_items = alpha > 0 and balance > 0, alpha > 0 and balance < 1
         U = _StepPoints(self, "user", users, batch["neg_users"] if explicit_users else None,
-                        batch if alpha < 1 else None)
+                        batch if alpha < 1 else None, push_same_kind)
         I = _StepPoints(self, "item", items, batch["neg_items"] if explicit_items else None,
-                        batch if alpha < 1 else None)
+                        batch if alpha < 1 else None, push_same_kind)
         pulled = _squared_distance(U("anchor", "user_item"), I("anchor", "user_item"))
         total = torch.zeros((), device=pulled.device)
         if explicit_users:
