@@ -1,4 +1,4 @@
-"""MML and CML seconds per epoch (wall and CPU) and the Jaccard pair search, ML-100K and ML-20M shape.
+"""MML and CML seconds per epoch (wall and CPU) and the Jaccard pairs, ML-100K and ML-20M shape.
 
 Issue #23 item 3. Two data sets:
 
@@ -90,7 +90,7 @@ def epoch_clock():
 
 @contextlib.contextmanager
 def training_pairs(pairs: tuple, n_pairs: int | None, seed: int):
-    """The estimators' triplet datasets with precomputed Jaccard pairs and at most ``n_pairs`` positives."""
+    """The triplet datasets with precomputed Jaccard pairs and at most ``n_pairs`` positives."""
     from sklearn_recae.metric_learning import _base
     from sklearn_recae.metric_learning._sampling import TripletSampler
 

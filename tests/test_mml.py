@@ -474,7 +474,8 @@ def test_loss_equals_the_pairwise_metric_formula():
     with torch.no_grad():
         module.metric_factors.add_(0.3 * torch.randn_like(module.metric_factors))
     e_a, e_c = module.user_embeddings[batch["users"]], module.item_embeddings[batch["items"]]
-    e_b, e_d = module.user_embeddings[batch["neg_users"]], module.item_embeddings[batch["neg_items"]]
+    e_b = module.user_embeddings[batch["neg_users"]]
+    e_d = module.item_embeddings[batch["neg_items"]]
     F_ = module.distance
     pulled = F_(e_a, e_c, "user_item")
 
