@@ -130,7 +130,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
     table = mean.copy().astype(object)
     for column in metrics:
-        digits = 1 if column in ("fit_s", "fit_cpu_s", "epochs", "best_epoch") else 2 if column == "s_per_epoch" else 3
+        digits = (1 if column in ("fit_s", "fit_cpu_s", "epochs", "best_epoch")
+                  else 2 if column == "s_per_epoch" else 3)
         table[column] = [f"{m:.{digits}f} ± {s:.{digits}f}" for m, s in
                          zip(mean[column], std[column])]
     return table
