@@ -134,8 +134,10 @@ class _StepPoints:
     ``same_kind_negatives``). The table's gradient is sparse (those ``u``
     rows) with the module's ``sparse_gradients`` when the step reads at most
     ``1/_SPARSE_SHARE`` as many indices as the table has rows; otherwise a
-    dense gradient is cheaper. ``points(name, relation)`` gives the rows of
-    index ``name`` mapped by ``relation``'s factor (raw with ``relation=None``).
+    dense gradient is cheaper. With the Euclidean metric and a dense gradient
+    there is nothing to map: each index's rows are gathered directly.
+    ``points(name, relation)`` gives the rows of index ``name`` mapped by
+    ``relation``'s factor (raw with ``relation=None``).
     """
 
     def __init__(self, module: MetricEmbeddingModule, kind: str, anchors: torch.Tensor,
@@ -149,12 +151,17 @@ class _StepPoints:
             index["dissimilar"] = latent[f"dissimilar_{kind}s"]
         flat = torch.cat([i.reshape(-1) for i in index.values()])
         table = module.user_embeddings if kind == "user" else module.item_embeddings
+        sparse = module.sparse_gradients and flat.numel() * _SPARSE_SHARE <= table.shape[0]
+        self.index, self.table = index, table
+        self.read = {}
+        if module.metric == "euclidean" and not sparse:  # nothing to map or to deduplicate
+            self.rows = None
+            return
         present = torch.zeros(table.shape[0], dtype=torch.bool, device=flat.device)
         present[flat] = True
         unique = present.nonzero().squeeze(1)
         position = torch.cumsum(present, 0) - 1
         self.inverse = position[flat]
-        sparse = module.sparse_gradients and flat.numel() * _SPARSE_SHARE <= table.shape[0]
         self.rows = {None: gather_rows(table, unique, sparse=sparse)}
         self.spans, start = {}, 0
         for name, i in index.items():
@@ -163,9 +170,12 @@ class _StepPoints:
         same_kind = [n for n in index if n != "negative" or same_kind_negatives]
         self.uses = {"user_item": [n for n in ("negative", "anchor") if n in index],
                      kind: same_kind, None: ["anchor"]}
-        self.read = {}
 
     def __call__(self, name: str, relation: str | None = None) -> torch.Tensor:
+        if self.rows is None:  # Euclidean, dense gradient: each index's rows gathered directly
+            if name not in self.read:
+                self.read[name] = gather_rows(self.table, self.index[name])
+            return self.read[name]
         L = None if relation is None else self.module.factor(relation)
         key = None if L is None else relation if self.module.metric == "learned" else "shared"
         if key not in self.rows:
