@@ -150,6 +150,12 @@ def test_stored_entries():
     rows, cols = np.meshgrid(np.arange(10), np.arange(8), indexing="ij")
     np.testing.assert_array_equal(StoredEntries(X).contains(rows, cols), X.toarray() > 0)
     assert not StoredEntries(sp.csr_matrix((3, 3))).contains(np.array([1]), np.array([2]))[0]
+    long_rows = _random_binary(3, 1000, density=0.5, seed=3)  # ~500 entries a row: 9 halvings
+    rows, cols = np.meshgrid(np.arange(3), np.arange(1000), indexing="ij")
+    np.testing.assert_array_equal(StoredEntries(long_rows).contains(rows, cols),
+                                  long_rows.toarray() > 0)
+    np.testing.assert_array_equal(StoredEntries(long_rows).contains(np.array([[2], [0]]), cols[0]),
+                                  long_rows.toarray()[[2, 0]] > 0)  # broadcast shapes
 
 
 def test_triplet_sampler_batches_are_valid():
