@@ -11,6 +11,7 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from sklearn_recae.metric_learning import CML, MML_PAPER_PARAMS, MagneticMetricLearning
 from sklearn_recae.metric_learning._base import row_fingerprints
+from sklearn_recae.metric_learning import _sampling as sampling
 from sklearn_recae.metric_learning._sampling import (
     StoredEntries,
     TripletSampler,
@@ -145,7 +146,9 @@ def test_jaccard_pairs_match_brute_force():
             np.testing.assert_array_equal(similar.toarray(), expected)
 
 
-def test_stored_entries():
+@pytest.mark.parametrize("global_search", [1 << 20, 0])  # all keys at once, or row by row
+def test_stored_entries(global_search, monkeypatch):
+    monkeypatch.setattr(sampling, "_GLOBAL_SEARCH_ENTRIES", global_search)
     X = _random_binary(10, 8, density=0.3, seed=2)
     rows, cols = np.meshgrid(np.arange(10), np.arange(8), indexing="ij")
     np.testing.assert_array_equal(StoredEntries(X).contains(rows, cols), X.toarray() > 0)

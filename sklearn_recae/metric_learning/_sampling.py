@@ -22,6 +22,8 @@ __all__ = ["StoredEntries", "TripletSampler", "collate_triplets", "jaccard_simil
 
 #: Stored entries of one block of the co-occurrence product (bounds its memory).
 _BLOCK_ENTRIES = 1 << 24
+#: Up to this many stored entries, StoredEntries searches all of them at once (cache-resident).
+_GLOBAL_SEARCH_ENTRIES = 1 << 20
 #: Chunks of rows whose transposes the Jaccard search makes once (a block meets the later ones).
 _CHUNKS = 16
 
@@ -89,11 +91,13 @@ def jaccard_similar_pairs(
 class StoredEntries:
     """Which ``(row, col)`` pairs are stored entries of a sparse matrix.
 
-    A query is a binary search within its row of the CSR structure (all the
-    queries at once, one vectorized step per halving): ``log2`` of the
-    longest row's length steps over the row's few entries, not a search of
-    every stored entry (which at 20M entries misses the cache at every
-    step: about 10x slower).
+    Up to ``_GLOBAL_SEARCH_ENTRIES`` stored entries, one ``searchsorted``
+    over the sorted linear keys ``row * n_cols + col`` (they fit in the
+    cache); beyond, a query is a binary search within its row of the CSR
+    structure (all the queries at once, one vectorized step per halving):
+    ``log2`` of the longest row's length steps over the row's few entries,
+    where a search of every stored entry misses the cache at every step
+    (2.1 against 1.0 ms per 5,120 queries at 20M entries).
 
     Parameters
     ----------
@@ -106,6 +110,10 @@ class StoredEntries:
         self.indices = X.indices.astype(np.int64)
         lengths = np.diff(self.indptr)
         self.steps = int(lengths.max()).bit_length() if lengths.size else 0
+        self.n_cols, self.keys = X.shape[1], None
+        if X.nnz <= _GLOBAL_SEARCH_ENTRIES:
+            rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), lengths)
+            self.keys = rows * self.n_cols + self.indices
 
     def contains(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Boolean array (broadcast shape of ``rows`` and ``cols``): stored or not."""
@@ -113,6 +121,10 @@ class StoredEntries:
                                          np.asarray(cols, dtype=np.int64))
         if self.indices.size == 0:
             return np.zeros(rows.shape, dtype=bool)
+        if self.keys is not None:
+            query = rows * self.n_cols + cols
+            position = np.searchsorted(self.keys, query).clip(max=self.keys.size - 1)
+            return self.keys[position] == query
         low, end = self.indptr[rows], self.indptr[rows + 1]
         high = end.copy()
         last = self.indices.size - 1
