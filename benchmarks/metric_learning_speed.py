@@ -15,15 +15,17 @@ run ``--repeats`` times, interleaved (MML, CML, MML, ...); each epoch's wall
 net's epoch hooks, the first epoch of each run is dropped and the medians
 are reported with their ratio MML / CML. On ``ml20m`` an epoch is bounded to
 ``--batches`` minibatches (a random subset of the positive pairs, the full
-embedding tables): the full-epoch figure is the per-batch median times the
-epoch's batch count, an extrapolation, and it says so. The latent loss's
+embedding tables): the full-epoch figure is the bounded epochs' median
+times (the epoch's batch count / ``--batches``), an extrapolation, and its
+keys say so. The latent loss's
 Jaccard pairs are computed once per data set (timed separately, users and
 items, wall and CPU) and reused by every run; ``--pairs-cache`` stores
 them, so that runs of the same data can skip the search.
 
 Run (one thread):
     OMP_NUM_THREADS=1 python benchmarks/metric_learning_speed.py --data ml100k
-    OMP_NUM_THREADS=1 python benchmarks/metric_learning_speed.py --data ml20m --batches 60
+    OMP_NUM_THREADS=1 python benchmarks/metric_learning_speed.py --data ml20m --batches 60 \
+        --repeats 2 --pairs-cache ml20m-pairs.npz   # the pairs: ~10 min CPU the first time
     OMP_NUM_THREADS=1 python benchmarks/metric_learning_speed.py --data ml20m --jaccard-only \\
         --fraction 0.1
 """
