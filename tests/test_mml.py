@@ -11,11 +11,13 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from sklearn_recae.metric_learning import CML, MML_PAPER_PARAMS, MagneticMetricLearning
 from sklearn_recae.metric_learning._base import row_fingerprints
+from sklearn_recae.metric_learning import _sampling as sampling
 from sklearn_recae.metric_learning._sampling import (
     StoredEntries,
     TripletSampler,
     jaccard_similar_pairs,
 )
+from sklearn_recae.nn import metric as metric_module
 from sklearn_recae.nn.metric import (
     MetricEmbeddingModule,
     covariance_penalty,
@@ -144,11 +146,19 @@ def test_jaccard_pairs_match_brute_force():
             np.testing.assert_array_equal(similar.toarray(), expected)
 
 
-def test_stored_entries():
+@pytest.mark.parametrize("global_search", [1 << 20, 0])  # all keys at once, or row by row
+def test_stored_entries(global_search, monkeypatch):
+    monkeypatch.setattr(sampling, "_GLOBAL_SEARCH_ENTRIES", global_search)
     X = _random_binary(10, 8, density=0.3, seed=2)
     rows, cols = np.meshgrid(np.arange(10), np.arange(8), indexing="ij")
     np.testing.assert_array_equal(StoredEntries(X).contains(rows, cols), X.toarray() > 0)
     assert not StoredEntries(sp.csr_matrix((3, 3))).contains(np.array([1]), np.array([2]))[0]
+    long_rows = _random_binary(3, 1000, density=0.5, seed=3)  # ~500 entries a row: 9 halvings
+    rows, cols = np.meshgrid(np.arange(3), np.arange(1000), indexing="ij")
+    np.testing.assert_array_equal(StoredEntries(long_rows).contains(rows, cols),
+                                  long_rows.toarray() > 0)
+    np.testing.assert_array_equal(StoredEntries(long_rows).contains(np.array([[2], [0]]), cols[0]),
+                                  long_rows.toarray()[[2, 0]] > 0)  # broadcast shapes
 
 
 def test_triplet_sampler_batches_are_valid():
@@ -453,3 +463,114 @@ def test_free_metrics_still_diverge_at_a_huge_step():
                                    **{**MML_PAPER_PARAMS, "margin": 0.5, "adaptive_margin": False})
     with pytest.raises(FloatingPointError, match="diverged|became"):
         model.fit(X)
+
+
+# -- at scale: sparse gradients, touched-row projection, points gathered once per step --------
+def _triplet_batch(X: sp.csr_matrix, n_candidates: int = 5, size: int = 60) -> dict:
+    sampler = TripletSampler(X, n_candidates, similar_users=jaccard_similar_pairs(X, 0.1),
+                             similar_items=jaccard_similar_pairs(X.T.tocsr(), 0.1),
+                             random_state=0)
+    return {k: torch.from_numpy(np.ascontiguousarray(v))
+            for k, v in sampler.__getitems__(np.arange(size)).items()}
+
+
+def test_loss_equals_the_pairwise_metric_formula():
+    """The step maps each distinct row by L once; the loss is that of ``‖(e_a − e_b) L‖²``."""
+    X = _random_binary(40, 30, density=0.2, seed=4)
+    batch = _triplet_batch(X)
+    torch.manual_seed(0)
+    module = MetricEmbeddingModule(40, 30, n_components=6, adaptive_margin=True)
+    with torch.no_grad():
+        module.metric_factors.add_(0.3 * torch.randn_like(module.metric_factors))
+    e_a, e_c = module.user_embeddings[batch["users"]], module.item_embeddings[batch["items"]]
+    e_b = module.user_embeddings[batch["neg_users"]]
+    e_d = module.item_embeddings[batch["neg_items"]]
+    F_ = module.distance
+    pulled = F_(e_a, e_c, "user_item")
+
+    def hinge(margins, pushed, valid, n):
+        return rank_weighted_hinge(margins, pulled, pushed, valid, n)
+
+    l1 = (hinge(module.user_margins[batch["users"]], F_(e_b, e_c[:, None], "user_item"),
+                batch["neg_users_valid"], 40)
+          + hinge(module.user_margins[batch["users"]], F_(e_a[:, None], e_b, "user"),
+                  batch["neg_users_valid"], 40))
+    l2 = (hinge(module.item_margins[batch["items"]], F_(e_a[:, None], e_d, "user_item"),
+                batch["neg_items_valid"], 30)
+          + hinge(module.item_margins[batch["items"]], F_(e_c[:, None], e_d, "item"),
+                  batch["neg_items_valid"], 30))
+    expected = 0.3 * l1.mean() + 0.7 * l2.mean()
+    loss = module.loss(batch, alpha=1.0, balance=0.3, omega_p=0.0, omega_r=0.0,
+                       triplet_form="split")
+    torch.testing.assert_close(loss, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.fixture
+def always_sparse(monkeypatch):
+    """Sparse gradients in every step, however many of the table's rows it reads."""
+    monkeypatch.setattr(metric_module, "_SPARSE_SHARE", 0)
+
+
+@pytest.mark.parametrize("metric", ["learned", "euclidean"])
+def test_sparse_gradients_equal_the_dense_ones(metric, always_sparse):
+    X = _random_binary(40, 30, density=0.2, seed=5)
+    batch = _triplet_batch(X)
+    grads = []
+    for sparse in (False, True):
+        torch.manual_seed(0)
+        module = MetricEmbeddingModule(40, 30, n_components=6, metric=metric,
+                                       sparse_gradients=sparse)
+        module.loss(batch, triplet_form="split").backward()
+        assert module.user_embeddings.grad.is_sparse == sparse
+        grads.append({n: p.grad.to_dense() for n, p in module.named_parameters()})
+    for name, dense in grads[0].items():
+        torch.testing.assert_close(grads[1][name], dense, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("Estimator", [MagneticMetricLearning, CML])
+def test_sparse_fit_takes_the_dense_steps(Estimator, monkeypatch, always_sparse):
+    """AdaGrad and SGD get sparse gradients; the fit equals the dense one (Adam stays dense)."""
+    X = _random_binary(60, 40, density=0.15, seed=6)
+    fits = []
+    for sparse in (False, True):
+        monkeypatch.setattr(Estimator, "_sparse_gradients", lambda self, s=sparse: s)
+        fits.append(Estimator(n_components=6, max_epochs=3, batch_size=32, early_stopping=False,
+                              device="cpu", random_state=0).fit(X))
+    assert fits[1].net_.module_.sparse_gradients and not fits[0].net_.module_.sparse_gradients
+    np.testing.assert_allclose(fits[1].user_embeddings_, fits[0].user_embeddings_, atol=1e-5)
+    np.testing.assert_allclose(fits[1].item_embeddings_, fits[0].item_embeddings_, atol=1e-5)
+    for name, W in fits[0].metrics_.items():
+        np.testing.assert_allclose(fits[1].metrics_[name], W, atol=1e-5)
+    monkeypatch.undo()
+    assert Estimator(optimizer="adagrad")._sparse_gradients()
+    assert Estimator(optimizer="sgd")._sparse_gradients()
+    assert not Estimator(optimizer="adam")._sparse_gradients()
+
+
+def test_sparse_gradients_only_for_steps_that_read_few_rows():
+    X = _random_binary(400, 30, density=0.1, seed=8)
+    batch = _triplet_batch(X, n_candidates=5, size=10)  # reads 10 + 50 + ... users of 400
+    module = MetricEmbeddingModule(400, 30, n_components=4, sparse_gradients=True)
+    module.loss(batch, alpha=1.0).backward()
+    assert module.user_embeddings.grad.is_sparse  # 60 user indices, 400 rows
+    assert not module.item_embeddings.grad.is_sparse  # 60 item indices, 30 rows: dense
+
+
+def test_projection_of_the_touched_rows_only(always_sparse):
+    X = _random_binary(40, 30, density=0.2, seed=7)
+    batch = _triplet_batch(X, size=10)
+    module = MetricEmbeddingModule(40, 30, n_components=6, sparse_gradients=True)
+    module.loss(batch).backward()
+    touched = torch.unique(module.user_embeddings.grad.coalesce().indices()[0])
+    untouched = np.setdiff1d(np.arange(40), touched.numpy())
+    assert 0 < touched.numel() < 40
+    with torch.no_grad():
+        module.user_embeddings.mul_(5.0)  # every row outside the ball
+    before = module.user_embeddings.detach().clone()
+    module.project_()
+    norms = torch.linalg.vector_norm(module.user_embeddings.detach(), dim=1)
+    assert torch.all(norms[touched] <= 1 + 1e-6)
+    np.testing.assert_array_equal(module.user_embeddings.detach()[untouched], before[untouched])
+    module.user_embeddings.grad = None  # no sparse gradient: every row is projected
+    module.project_()
+    assert torch.all(torch.linalg.vector_norm(module.user_embeddings.detach(), dim=1) <= 1 + 1e-6)

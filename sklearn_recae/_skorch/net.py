@@ -444,7 +444,10 @@ class MetricLearningNet(UserRowsNet):
         return {"loss": loss, "y_pred": None}
 
     def train_step(self, batch, **fit_params):
-        step = super().train_step(batch, **fit_params)
+        # the module's sparse gradients (AdaGrad's sparse update builds COO tensors from them;
+        # their indices are the module's own, so torch need not check them, nor warn that it does not)
+        with torch.sparse.check_sparse_tensor_invariants(enable=False):
+            step = super().train_step(batch, **fit_params)
         self.module_.project_()
         return step
 

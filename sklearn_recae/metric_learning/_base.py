@@ -28,7 +28,13 @@ import torch
 
 from .._blocks import iter_row_blocks
 from .._similarity import ItemSimilarity
-from .._skorch import OPTIMIZERS, PRECISIONS, MetricLearningNet, collate_user_csr
+from .._skorch import (
+    OPTIMIZERS,
+    PRECISIONS,
+    MetricLearningNet,
+    collate_user_csr,
+    resolve_optimizer,
+)
 from .._torch_base import CodeTransformerMixin, ImplicitFeedbackMixin, TorchRecommender
 from ..base import atomic_fit
 from ..nn.metric import MetricEmbeddingModule, gather_rows, rank_weighted_hinge
@@ -118,6 +124,9 @@ def _check_has_positive(estimator, X: sp.csr_matrix) -> None:
         "(negative feedback), and the model learns from positive (user, item) pairs only."
     )
 
+
+#: Optimizers that step the rows of a sparse gradient as they would the dense one.
+_SPARSE_OPTIMIZERS = (torch.optim.Adagrad, torch.optim.SGD)
 
 _COMMON_CONSTRAINTS: dict = {
     "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -219,6 +228,16 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
             seed = int(np.random.randint(np.iinfo(np.int32).max))
         return {"n_candidates": self.n_candidates, "random_state": seed}
 
+    def _sparse_gradients(self) -> bool:
+        """Whether the embedding tables get sparse gradients: with an optimizer that takes them.
+
+        AdaGrad and SGD step a sparse gradient's rows exactly as they step
+        those rows of the dense one (whose other rows are zero and do not
+        move); other optimizers (Adam's moments) move every row, so they get
+        dense gradients.
+        """
+        return issubclass(resolve_optimizer(self.optimizer), _SPARSE_OPTIMIZERS)
+
     def _build_net(self, X: sp.csr_matrix, device: str, *, train_split, max_epochs: int):
         return MetricLearningNet(
             MetricEmbeddingModule,
@@ -226,6 +245,7 @@ class MetricEmbeddingRecommender(ImplicitFeedbackMixin, CodeTransformerMixin, To
             module__n_items=X.shape[1],
             module__n_components=self.n_components,
             module__init=self.init,
+            module__sparse_gradients=self._sparse_gradients(),
             **{f"module__{k}": v for k, v in self._module_params().items()},
             criterion=_HeldOutDistance,
             loss_params=self._loss_params(),

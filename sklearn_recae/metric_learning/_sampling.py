@@ -22,6 +22,10 @@ __all__ = ["StoredEntries", "TripletSampler", "collate_triplets", "jaccard_simil
 
 #: Stored entries of one block of the co-occurrence product (bounds its memory).
 _BLOCK_ENTRIES = 1 << 24
+#: Up to this many stored entries, StoredEntries searches all of them at once (cache-resident).
+_GLOBAL_SEARCH_ENTRIES = 1 << 20
+#: Chunks of rows whose transposes the Jaccard search makes once (a block meets the later ones).
+_CHUNKS = 16
 
 
 def jaccard_similar_pairs(
@@ -32,9 +36,12 @@ def jaccard_similar_pairs(
     ``J(a, b) = |list(a) ∩ list(b)| / |list(a) ∪ list(b)|`` over the stored
     entries of the rows (MML's eq. 10). Only pairs that share an item can
     pass (``threshold >= 0``), so the intersections come from the sparse
-    product ``B[rows] Bᵀ`` of the binary matrix ``B``, computed for blocks of
-    rows whose product has at most about ``block_entries`` entries; each
-    block is thresholded before the next is made.
+    product ``B[rows] B[rows']ᵀ`` of the binary matrix ``B``, computed for
+    blocks of rows whose product has at most about ``block_entries`` entries
+    and only against the rows ``rows' >= rows`` (each pair once: the rows
+    are cut into chunks whose transposes are made once, and a block meets
+    its own chunk and the later ones); each block is thresholded before the
+    next is made, and the pairs are mirrored at the end.
 
     Parameters
     ----------
@@ -51,29 +58,46 @@ def jaccard_similar_pairs(
     similar : scipy.sparse.csr_matrix of shape (n_rows, n_rows), dtype bool
         Symmetric, sorted indices, no diagonal.
     """
+    n_rows = X.shape[0]
     binary = sp.csr_matrix((np.ones(X.nnz, dtype=np.float32), X.indices, X.indptr),
                            shape=X.shape)
     counts = np.diff(binary.indptr)
-    binary_t = binary.T.tocsr()
-    block_rows = max(1, block_entries // max(1, X.shape[0]))
+    block_rows = max(1, block_entries // max(1, n_rows))
+    chunk_rows = max(block_rows, -(-n_rows // _CHUNKS))  # whole blocks per chunk
+    chunk_rows = -(-chunk_rows // block_rows) * block_rows
+    chunks = [(start, binary[start : start + chunk_rows].T.tocsr())
+              for start in range(0, n_rows, chunk_rows)]
     rows_out, cols_out = [], []
-    for start in range(0, X.shape[0], block_rows):
-        product = (binary[start : start + block_rows] @ binary_t).tocoo()
-        rows = product.row + start
-        union = counts[rows] + counts[product.col] - product.data
-        keep = (product.data > threshold * union) & (rows != product.col)
-        rows_out.append(rows[keep])
-        cols_out.append(product.col[keep])
+    for start in range(0, n_rows, block_rows):
+        block = binary[start : start + block_rows]
+        for chunk_start, chunk_t in chunks:
+            if chunk_start + chunk_t.shape[1] <= start:  # rows before the block: met already
+                continue
+            product = (block @ chunk_t).tocoo()
+            rows, cols = product.row + start, product.col + chunk_start
+            union = counts[rows] + counts[cols] - product.data
+            keep = (product.data > threshold * union) & (rows < cols)
+            rows_out.append(rows[keep])
+            cols_out.append(cols[keep])
     rows = np.concatenate(rows_out) if rows_out else np.empty(0, dtype=np.int64)
     cols = np.concatenate(cols_out) if cols_out else np.empty(0, dtype=np.int64)
-    similar = sp.csr_matrix((np.ones(rows.size, dtype=bool), (rows, cols)),
-                            shape=(X.shape[0], X.shape[0]))
+    similar = sp.csr_matrix((np.ones(2 * rows.size, dtype=bool),
+                             (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
+                            shape=(n_rows, n_rows))
     similar.sort_indices()
     return similar
 
 
 class StoredEntries:
     """Which ``(row, col)`` pairs are stored entries of a sparse matrix.
+
+    Up to ``_GLOBAL_SEARCH_ENTRIES`` stored entries, one ``searchsorted``
+    over the sorted linear keys ``row * n_cols + col`` (they fit in the
+    cache); beyond, a query is a binary search within its row of the CSR
+    structure (all the queries at once, one vectorized step per halving):
+    ``log2`` of the longest row's length steps over the row's few entries,
+    where a search of every stored entry misses the cache at every step
+    (2.1 against 1.0 ms per 5,120 queries at 20M entries).
 
     Parameters
     ----------
@@ -82,17 +106,34 @@ class StoredEntries:
     """
 
     def __init__(self, X: sp.csr_matrix) -> None:
-        rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
-        self.n_cols = X.shape[1]
-        self.keys = rows * self.n_cols + X.indices.astype(np.int64)
+        self.indptr = X.indptr.astype(np.int64)
+        self.indices = X.indices.astype(np.int64)
+        lengths = np.diff(self.indptr)
+        self.steps = int(lengths.max()).bit_length() if lengths.size else 0
+        self.n_cols, self.keys = X.shape[1], None
+        if X.nnz <= _GLOBAL_SEARCH_ENTRIES:
+            rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), lengths)
+            self.keys = rows * self.n_cols + self.indices
 
     def contains(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Boolean array (broadcast shape of ``rows`` and ``cols``): stored or not."""
-        query = np.asarray(rows, dtype=np.int64) * self.n_cols + np.asarray(cols, dtype=np.int64)
-        if self.keys.size == 0:
-            return np.zeros(query.shape, dtype=bool)
-        position = np.searchsorted(self.keys, query).clip(max=self.keys.size - 1)
-        return self.keys[position] == query
+        rows, cols = np.broadcast_arrays(np.asarray(rows, dtype=np.int64),
+                                         np.asarray(cols, dtype=np.int64))
+        if self.indices.size == 0:
+            return np.zeros(rows.shape, dtype=bool)
+        if self.keys is not None:
+            query = rows * self.n_cols + cols
+            position = np.searchsorted(self.keys, query).clip(max=self.keys.size - 1)
+            return self.keys[position] == query
+        low, end = self.indptr[rows], self.indptr[rows + 1]
+        high = end.copy()
+        last = self.indices.size - 1
+        for _ in range(self.steps):  # lower bound of cols in indices[low:high]
+            middle = (low + high) >> 1
+            right = (low < high) & (self.indices[np.minimum(middle, last)] < cols)
+            low = np.where(right, middle + 1, low)
+            high = np.where(right, high, np.minimum(high, middle))
+        return (low < end) & (self.indices[np.minimum(low, last)] == cols)
 
 
 def _sample_neighbour(similar: sp.csr_matrix, anchors: np.ndarray, rng) -> tuple:

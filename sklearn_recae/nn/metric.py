@@ -36,9 +36,11 @@ PAPER_MARGIN_BOUNDS = (1e-4, 1.0)
 METRIC_SCALES = ("free", "trace")
 #: Margin rewards: the mean of every margin (the paper's eq. 15) or of the batch's margins.
 MARGIN_REWARDS = ("mean", "batch")
+#: A step's embedding gradient is sparse when the table has this many times the rows it reads.
+_SPARSE_SHARE = 4
 
 
-def gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+def gather_rows(table: torch.Tensor, index: torch.Tensor, sparse: bool = False) -> torch.Tensor:
     """``table[index]`` (rows of a 2-d table, entries of a 1-d one) with a reproducible gradient.
 
     The forward values are those of ``table[index]``. Advanced indexing's
@@ -51,10 +53,15 @@ def gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     each row's gradients in index order (on CPU each thread owns a range of
     the table's rows; on CUDA the indices are sorted): the same sums at any
     thread count, equal to the one-thread sums of advanced indexing.
+
+    ``sparse=True`` (2-d tables) makes the table's gradient a sparse COO
+    tensor of the gathered rows (``F.embedding(..., sparse=True)``): no
+    ``n × k`` dense gradient per step, for optimizers that take sparse
+    gradients (AdaGrad, SGD).
     """
     if table.dim() == 1:
         return F.embedding(index, table[:, None]).squeeze(-1)
-    return F.embedding(index, table)
+    return F.embedding(index, table, sparse=sparse)
 
 
 def rank_weighted_hinge(
@@ -107,6 +114,82 @@ def covariance_penalty(embeddings: torch.Tensor) -> torch.Tensor:
         torch.diagonal(covariance))) / n_rows
 
 
+def _squared_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``‖a − b‖²`` over the last dimension (broadcasting)."""
+    return (a - b).pow(2).sum(dim=-1)
+
+
+class _StepPoints:
+    """The points of one kind (users or items) that a training step reads, gathered once.
+
+    The step's indices of that kind (``negative`` candidates, ``anchor``s,
+    the latent loss's ``similar`` and ``dissimilar`` ones, concatenated in
+    that order) are deduplicated (a mask over the table's rows, no sort),
+    the distinct rows gathered from the table once and mapped by each
+    relation's metric factor once (``e L`` for the ``u`` distinct rows, not
+    ``(e_a − e_b) L`` for every pair and candidate: ``F(a, b) = ‖e_a L −
+    e_b L‖²``); each relation's rows are then read back in one gather of the
+    names it uses (``user_item``: negatives and anchors; the same-kind
+    relation: anchors to dissimilars, and the negatives with
+    ``same_kind_negatives``). The table's gradient is sparse (those ``u``
+    rows) with the module's ``sparse_gradients`` when the step reads at most
+    ``1/_SPARSE_SHARE`` as many indices as the table has rows; otherwise a
+    dense gradient is cheaper. With the Euclidean metric and a dense gradient
+    there is nothing to map: each index's rows are gathered directly.
+    ``points(name, relation)`` gives the rows of index ``name`` mapped by
+    ``relation``'s factor (raw with ``relation=None``).
+    """
+
+    def __init__(self, module: MetricEmbeddingModule, kind: str, anchors: torch.Tensor,
+                 negatives: torch.Tensor | None, latent: dict | None,
+                 same_kind_negatives: bool = False) -> None:
+        self.module, self.kind = module, kind
+        index = {} if negatives is None else {"negative": negatives}
+        index["anchor"] = anchors
+        if latent is not None and f"has_similar_{kind}" in latent:
+            index["similar"] = latent[f"similar_{kind}s"]
+            index["dissimilar"] = latent[f"dissimilar_{kind}s"]
+        flat = torch.cat([i.reshape(-1) for i in index.values()])
+        table = module.user_embeddings if kind == "user" else module.item_embeddings
+        sparse = module.sparse_gradients and flat.numel() * _SPARSE_SHARE <= table.shape[0]
+        self.index, self.table = index, table
+        self.read = {}
+        if module.metric == "euclidean" and not sparse:  # nothing to map or to deduplicate
+            self.rows = None
+            return
+        present = torch.zeros(table.shape[0], dtype=torch.bool, device=flat.device)
+        present[flat] = True
+        unique = present.nonzero().squeeze(1)
+        position = torch.cumsum(present, 0) - 1
+        self.inverse = position[flat]
+        self.rows = {None: gather_rows(table, unique, sparse=sparse)}
+        self.spans, start = {}, 0
+        for name, i in index.items():
+            self.spans[name] = (start, start + i.numel(), i.shape)
+            start += i.numel()
+        same_kind = [n for n in index if n != "negative" or same_kind_negatives]
+        self.uses = {"user_item": [n for n in ("negative", "anchor") if n in index],
+                     kind: same_kind, None: ["anchor"]}
+
+    def __call__(self, name: str, relation: str | None = None) -> torch.Tensor:
+        if self.rows is None:  # Euclidean, dense gradient: each index's rows gathered directly
+            if name not in self.read:
+                self.read[name] = gather_rows(self.table, self.index[name])
+            return self.read[name]
+        L = None if relation is None else self.module.factor(relation)
+        key = None if L is None else relation if self.module.metric == "learned" else "shared"
+        if key not in self.rows:
+            self.rows[key] = self.rows[None] @ L
+        read_key = (key, relation)
+        if read_key not in self.read:  # one gather of every name this relation reads
+            names = self.uses[relation if relation in self.uses else None]
+            first, last = self.spans[names[0]][0], self.spans[names[-1]][1]
+            self.read[read_key] = (first, gather_rows(self.rows[key], self.inverse[first:last]))
+        first, rows = self.read[read_key]
+        start, stop, shape = self.spans[name]
+        return rows[start - first : stop - first].reshape(*shape, -1)
+
+
 class MetricEmbeddingModule(nn.Module):
     """User and item embeddings in the unit ball with learned metrics and margins.
 
@@ -137,6 +220,13 @@ class MetricEmbeddingModule(nn.Module):
     margin_bounds : tuple of float, default=(1e-4, 1.0)
         ``(low, high)``: learned margins are clipped to it after every step
         (the paper's ``(0, 1]``); a higher ``low`` keeps them from collapsing.
+    sparse_gradients : bool, default=False
+        Give the embedding tables sparse gradients (only the rows the batch
+        gathered), for an optimizer that takes them (AdaGrad, SGD), in the
+        steps that read few of a table's rows (at most a quarter as many
+        indices as it has rows; dense is cheaper otherwise); then
+        :meth:`project_` projects only those rows, the only ones the step
+        moved. The same steps as dense gradients, without the ``n × k`` work.
 
     Attributes
     ----------
@@ -160,8 +250,10 @@ class MetricEmbeddingModule(nn.Module):
         init: str = "uniform",
         metric_scale: str = "free",
         margin_bounds: tuple[float, float] = PAPER_MARGIN_BOUNDS,
+        sparse_gradients: bool = False,
     ) -> None:
         super().__init__()
+        self.sparse_gradients = sparse_gradients
         if metric not in METRICS:
             raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
         if metric_scale not in METRIC_SCALES:
@@ -287,33 +379,35 @@ class MetricEmbeddingModule(nn.Module):
             each against the pulled distance (see :meth:`_dual_hinge`).
         """
         users, items = batch["users"], batch["items"]
-        e_a, e_c = gather_rows(self.user_embeddings, users), gather_rows(self.item_embeddings, items)
-        pulled = self.distance(e_a, e_c, "user_item")
-        total = torch.zeros((), device=e_a.device)
-        if alpha > 0 and balance > 0:
-            e_b = gather_rows(self.user_embeddings, batch["neg_users"])
+        explicit_users, explicit_items = alpha > 0 and balance > 0, alpha > 0 and balance < 1
+        U = _StepPoints(self, "user", users, batch["neg_users"] if explicit_users else None,
+                        batch if alpha < 1 else None, push_same_kind)
+        I = _StepPoints(self, "item", items, batch["neg_items"] if explicit_items else None,
+                        batch if alpha < 1 else None, push_same_kind)
+        pulled = _squared_distance(U("anchor", "user_item"), I("anchor", "user_item"))
+        total = torch.zeros((), device=pulled.device)
+        if explicit_users:
             l1 = self._dual_hinge(
                 gather_rows(self.user_margins, users), pulled,
-                self.distance(e_b, e_c[:, None], "user_item"),
-                self.distance(e_a[:, None], e_b, "user") if push_same_kind else None,
+                _squared_distance(U("negative", "user_item"), I("anchor", "user_item")[:, None]),
+                _squared_distance(U("anchor", "user")[:, None], U("negative", "user"))
+                if push_same_kind else None,
                 batch["neg_users_valid"], self.n_users, triplet_form)
             total = total + alpha * balance * l1.mean()
-        if alpha > 0 and balance < 1:
-            e_d = gather_rows(self.item_embeddings, batch["neg_items"])
+        if explicit_items:
             l2 = self._dual_hinge(
                 gather_rows(self.item_margins, items), pulled,
-                self.distance(e_a[:, None], e_d, "user_item"),
-                self.distance(e_c[:, None], e_d, "item") if push_same_kind else None,
+                _squared_distance(U("anchor", "user_item")[:, None], I("negative", "user_item")),
+                _squared_distance(I("anchor", "item")[:, None], I("negative", "item"))
+                if push_same_kind else None,
                 batch["neg_items_valid"], self.n_items, triplet_form)
             total = total + alpha * (1 - balance) * l2.mean()
         if alpha < 1:
             total = total + (1 - alpha) * (
-                self._latent_loss(batch, "user", users, e_a, self.user_embeddings, 0)
-                + self._latent_loss(batch, "item", items, e_c, self.item_embeddings,
-                                    self.n_users)
-            )
+                self._latent_loss(batch, U, users, 0)
+                + self._latent_loss(batch, I, items, self.n_users))
         if omega_p:
-            total = total + omega_p * covariance_penalty(torch.cat([e_a, e_c]))
+            total = total + omega_p * covariance_penalty(torch.cat([U("anchor"), I("anchor")]))
         if omega_r and isinstance(self.user_margins, nn.Parameter):
             total = total - omega_r * self._margin_reward(users, items, margin_reward)
         return total
@@ -347,27 +441,38 @@ class MetricEmbeddingModule(nn.Module):
                     + rank_weighted_hinge(margin, pulled, pushed_same, valid, n_total))
         raise ValueError(f"triplet_form must be 'joint' or 'split', got {form!r}.")
 
-    def _latent_loss(self, batch, kind: str, anchors, e_anchor, table, offset: int):
+    def _latent_loss(self, batch, points: _StepPoints, anchors, offset: int):
         """``L_LA`` of one kind (eq. 11): ``[m_l + F(a, f) − F(a, g)]₊`` rank-weighted, batch mean."""
+        kind = points.kind
         if f"has_similar_{kind}" not in batch:  # no anchor of the batch has a similar one
-            return torch.zeros((), device=e_anchor.device)
+            return torch.zeros((), device=anchors.device)
         has_similar = batch[f"has_similar_{kind}"]
-        pulled = self.distance(e_anchor, gather_rows(table, batch[f"similar_{kind}s"]), kind)
-        pushed = self.distance(e_anchor[:, None], gather_rows(table, batch[f"dissimilar_{kind}s"]),
-                               kind)
+        pulled = _squared_distance(points("anchor", kind), points("similar", kind))
+        pushed = _squared_distance(points("anchor", kind)[:, None], points("dissimilar", kind))
         valid = batch[f"dissimilar_{kind}s_valid"] & has_similar[:, None]
         margins = gather_rows(self.latent_margins, anchors + offset)
-        hinge = rank_weighted_hinge(margins, pulled, pushed, valid, table.shape[0])
+        n_total = self.n_users if kind == "user" else self.n_items
+        hinge = rank_weighted_hinge(margins, pulled, pushed, valid, n_total)
         return hinge.mean()
 
     @torch.no_grad()
     def project_(self) -> None:
         """Embeddings into the unit ball, learned margins into ``margin_bounds``, metrics to scale.
 
-        With ``metric_scale="trace"`` each learned factor ``L`` is divided by
-        ``‖L‖_F / √k`` so that ``tr(L Lᵀ) = k``.
+        A table whose gradient is sparse (``sparse_gradients``) has only the
+        rows of that gradient projected: the others did not move since the
+        last projection, and dividing by ``max(1, ‖e‖) = 1`` leaves them as
+        they are. With ``metric_scale="trace"`` each learned factor ``L`` is
+        divided by ``‖L‖_F / √k`` so that ``tr(L Lᵀ) = k``.
         """
         for points in (self.user_embeddings, self.item_embeddings):
+            grad = points.grad
+            if grad is not None and grad.is_sparse:
+                rows = grad._indices()[0]  # with repeats: each copy gets the same values
+                touched = points[rows]
+                norms = torch.linalg.vector_norm(touched, dim=1, keepdim=True)
+                points[rows] = touched / norms.clamp(min=1.0)
+                continue
             norms = torch.linalg.vector_norm(points, dim=1, keepdim=True)
             points.div_(norms.clamp(min=1.0))
         for margins in (self.user_margins, self.item_margins, self.latent_margins):
