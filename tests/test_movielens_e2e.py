@@ -43,9 +43,14 @@ def test_i_autorec_defaults_reach_the_target_rmse(i_autorec):
 
 
 def test_item_based_equals_the_transposed_model(i_autorec):
-    """ItemBased(AutoRec()) is today's I-AutoRec; its ranking scores are per user."""
+    """ItemBased(AutoRec()) is today's I-AutoRec; its ranking scores are per user.
+
+    The transposed model is the inner one ItemBased fitted (``estimator_``): that a
+    separate ``AutoRec`` fit on ``R.T`` is the same model, seed for seed, is checked on
+    small data in test_item_based.py (test_predictions_are_the_transposed_models).
+    """
     model, R_train, R_test = i_autorec
-    transposed = AutoRec(random_state=0, device="cpu").fit(R_train.T)
+    transposed = model.estimator_
     assert _rmse(model, R_train, R_test) == pytest.approx(
         _rmse(transposed, R_train.T, R_test.T), rel=1e-6)
     scores = transposed.predict(R_train.T).T

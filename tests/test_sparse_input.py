@@ -184,36 +184,44 @@ def test_auto_picks_sparse_for_sparse_data_only():
 
 
 _FIT_SPARSE = """
+import sys
 import warnings
-from sklearn_recae.autoencoder import {name}
+from sklearn_recae import autoencoder
 from sklearn_recae.datasets import make_interactions
-X = make_interactions(60, 40, density=0.05, implicit={implicit}, random_state=0)
-with warnings.catch_warnings():
-    warnings.simplefilter("error")  # any warning fails, torch's sparse-invariant one included
-    warnings.filterwarnings("error", message=".*[Ss]parse invariant checks")
-    model = {name}(sparse_input=True, max_epochs=1, device="cpu", random_state=0, {params})
-    model.fit(X)
-    model.predict(X)
-assert model.net_.module_.sparse_input
+for name, implicit, params in {fits!r}:
+    print(name, file=sys.stderr)  # the model that fails is the last name printed
+    X = make_interactions(60, 40, density=0.05, implicit=implicit, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails, torch's sparse-invariant one included
+        warnings.filterwarnings("error", message=".*[Ss]parse invariant checks")
+        model = getattr(autoencoder, name)(sparse_input=True, max_epochs=1, device="cpu",
+                                           random_state=0, **params)
+        model.fit(X)
+        model.predict(X)
+    assert model.net_.module_.sparse_input
 """
+#: The models of test_sparse_fit_emits_no_sparse_invariant_warning, one per sparse first layer.
+_SPARSE_FITS = [
+    ("MultVAE", True, {"hidden_units": (8, 4)}),
+    ("AutoRec", False, {"hidden_units": (8,)}),
+    ("RecVAE", True, {"hidden_units": (8,), "n_components": 4, "n_layers": 1}),
+]
 
 
-@pytest.mark.parametrize(("name", "implicit", "params"), [
-    ("MultVAE", True, "hidden_units=(8, 4)"),
-    ("AutoRec", False, "hidden_units=(8,)"),
-    ("RecVAE", True, "hidden_units=(8,), n_components=4, n_layers=1"),
-])
-def test_sparse_fit_emits_no_sparse_invariant_warning(name, implicit, params):
+def test_sparse_fit_emits_no_sparse_invariant_warning():
     """No "Sparse invariant checks are implicitly disabled" UserWarning from torch.
 
-    torch emits it once per process, so the fit runs in a fresh interpreter (an
-    earlier test of this session would otherwise have used up the warning).
+    torch emits it once per process, so the fits run in a fresh interpreter (an
+    earlier test of this session would otherwise have used up the warning); one
+    interpreter for the three models, since the first warning of any of them
+    fails the run (each used to start its own, most of the test's time).
     """
     import subprocess
     import sys
 
-    code = _FIT_SPARSE.format(name=name, implicit=implicit, params=params)
+    code = _FIT_SPARSE.format(fits=_SPARSE_FITS)
     result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
                             text=True, timeout=300)
     assert "invariant" not in result.stderr, result.stderr
     assert result.returncode == 0, result.stderr
+    assert result.stderr.split() == [name for name, _, _ in _SPARSE_FITS]  # each fitted, silently
