@@ -28,8 +28,8 @@ here. Each configuration (a model's defaults updated by one JSON dict of
     Rows: the NDCG of both and the CPU seconds of both phases.
 
 For each seed the configurations run one after the other (alternating, so
-that they share the load). Rows are appended to ``--out`` (CSV) as they finish and skipped when already
-there, so an interrupted sweep resumes. Run (one thread):
+that they share the load). Rows are appended to ``--out`` (CSV) as they
+finish and skipped when already there, so an interrupted sweep resumes. Run (one thread):
 
     OMP_NUM_THREADS=1 python benchmarks/implicit_time_to_quality.py --model recvae \\
         --configs '{}' '{"n_enc_epochs": 1}' --seeds 0 1 2 \\
