@@ -262,7 +262,32 @@ def pair(ours: dict, theirs: dict | None) -> dict:
         row["ratio_to_recbole_s"] = row["time_to_recbole_valid_s"] / theirs["fit_s"]
         if "fit_cpu_s" in theirs:
             row["ratio_to_recbole_cpu_s"] = row["time_to_recbole_valid_cpu_s"] / theirs["fit_cpu_s"]
+            row["fit_cpu_to_recbole"] = row["fit_cpu_s"] / theirs["fit_cpu_s"]
     return row
+
+
+def side_by_side(rows: list[dict]) -> pd.DataFrame:
+    """The closing table: each (model, library)'s columns as ``mean ± std (n seeds)``."""
+    columns = {"fit_s": "fit s", "fit_cpu_s": "fit CPU s", "epochs": "epochs",
+               "valid_ndcg@100": "valid NDCG@100", "ndcg@100": "test NDCG@100",
+               "recall@20": "test Recall@20",
+               "time_to_recbole_valid_s": "s to RecBole's valid NDCG",
+               "time_to_recbole_valid_cpu_s": "CPU s to it",
+               "ratio_to_recbole_cpu_s": "CPU s to it / RecBole's fit CPU s",
+               "fit_cpu_to_recbole": "fit CPU s / RecBole's"}
+    table = pd.DataFrame(rows)
+    lines = {}
+    for key, group in table.groupby(["model", "library"], sort=False):
+        line = {}
+        for column, title in columns.items():
+            values = group[column].dropna() if column in group else pd.Series(dtype=float)
+            if len(values):
+                digits = 4 if "ndcg" in column or "recall" in column or "/" in title else 1
+                line[title] = (f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
+                               if len(values) > 1 else f"{values.mean():.{digits}f}")
+        line["seeds"] = len(group)
+        lines[key] = line
+    return pd.DataFrame.from_dict(lines, orient="index").fillna("")
 
 
 def summary(rows: list[dict]) -> pd.DataFrame:
@@ -338,6 +363,7 @@ def main(argv=None) -> pd.DataFrame:
              if row["library"] == "sklearn_recae" else row
              for row in rows if row["seed"] in args.seeds]
     print(summary(table).to_markdown())
+    print(side_by_side(table).to_markdown())
     return pd.DataFrame(table)
 
 
