@@ -71,9 +71,13 @@ def test_verbose_1_names_the_phases_in_plain_text(estimator, X, capsys):
     metric = fitted._validation_metric
     whose = "each row's entries" if fitted._per_row_validation else "the entries"
     assert f"{name}: validation run, early stopping on {metric} of 10% of {whose} held out" in out
-    n_validation_epochs = fitted.n_epochs_ - fitted.best_epoch_
+    refits = fitted.get_params().get("refit", True)
+    n_validation_epochs = fitted.n_epochs_ - (fitted.best_epoch_ if refits else 0)
     assert f"validation run epoch {n_validation_epochs}/{fitted.max_epochs}  {metric} " in out
     assert f"best {metric} " in out
+    if not refits:  # refit=False by default (CDAE): the early-stopped weights are kept
+        assert "refit" not in out
+        return
     epochs = f"{fitted.best_epoch_} epoch" + ("s" if fitted.best_epoch_ > 1 else "")
     assert f"{name}: refit: {epochs} on all entries (best epoch of the validation run)" in out
     assert f"refit epoch {fitted.best_epoch_}/{fitted.best_epoch_}  train_loss" in out
