@@ -298,20 +298,30 @@ class TorchRecommender(RecommenderMixin, BaseEstimator):
     def _score_block(self, block: sp.csr_matrix) -> torch.Tensor:
         net = self.net_
         net.module_.eval()
-        device = net.device if net.device is not None else next(net.module_.parameters()).device
+        device = net._compute_device()
         if getattr(net.module_, "sparse_input", False):
             return net.infer(csr_to_torch(block).to(device))
         return net.infer(dense_rows(block, device))
 
-    def _encode_rows(self, X, n_components: int) -> np.ndarray:
-        """``net_.module_.encode`` of every row of ``X``, in row batches (for ``transform``)."""
+    def _encode_rows(self, X, n_components: int, users=None) -> np.ndarray:
+        """``net_.module_.encode`` of every row of ``X``, in row batches (for ``transform``).
+
+        ``users`` (models whose encoder reads the row's user, CDAE): the
+        fitted user of each row, checked by the model's ``_check_users`` and
+        passed to ``encode(x, users)``.
+        """
         X = self._check_predict_input(X)
+        if users is not None:
+            users = self._check_users(users, X.shape[0])
         module = self.net_.module_.eval()
+        device = self.net_.device
         out = np.empty((X.shape[0], n_components), dtype=np.float32)
         with torch.no_grad(), self.net_.precision_scope():
             for rows, block in iter_row_blocks(X, self._batch_rows()):
-                x = csr_to_torch(block).to(self.net_.device).to_dense()
-                out[rows] = as_float32(module.encode(x)).cpu().numpy()
+                x = csr_to_torch(block).to(device).to_dense()
+                codes = (module.encode(x) if users is None
+                         else module.encode(x, torch.from_numpy(users[rows]).to(device)))
+                out[rows] = as_float32(codes).cpu().numpy()
         return out
 
     @property

@@ -27,7 +27,6 @@ from .._skorch import (
     OPTIMIZERS,
     PRECISIONS,
     UserRowsNet,
-    as_float32,
     collate_user_csr,
     csr_to_torch,
 )
@@ -416,19 +415,7 @@ class CDAE(ImplicitFeedbackMixin, CodeTransformerMixin, TorchRecommender):
         -------
         codes : ndarray of shape (n_rows, hidden_units[0]), dtype float32
         """
-        if users is None:
-            return self._encode_rows(X, self._code_size)
-        X = self._check_predict_input(X)
-        users = self._check_users(users, X.shape[0])
-        module = self.net_.module_.eval()
-        device = self.net_.device
-        out = np.empty((X.shape[0], self._code_size), dtype=np.float32)
-        with torch.no_grad(), self.net_.precision_scope():
-            for rows, block in iter_row_blocks(X, self._batch_rows()):
-                x = csr_to_torch(block).to(device).to_dense()
-                u = torch.from_numpy(users[rows]).to(device)
-                out[rows] = as_float32(module.encode(x, u)).cpu().numpy()
-        return out
+        return self._encode_rows(X, self._code_size, users)
 
     @property
     def _code_size(self) -> int:
