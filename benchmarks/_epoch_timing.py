@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import statistics
+import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -36,6 +38,32 @@ def synchronize(device: str) -> None:
     """Wait for the device's queued work (a no-op on CPU), so a timer reads finished work."""
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize(device)
+
+
+@contextlib.contextmanager
+def training_epoch_seconds(device: str = "cpu"):
+    """Record (wall s, CPU s) of every training epoch the package's nets run in the block."""
+    from sklearn_recae._skorch import RecommenderNet
+
+    run = RecommenderNet.run_single_epoch
+    epochs: list[tuple[float, float]] = []
+
+    def timed(self, iterator, training, *args, **kwargs):
+        if not training:
+            return run(self, iterator, training, *args, **kwargs)
+        synchronize(device)
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return run(self, iterator, training, *args, **kwargs)
+        finally:
+            synchronize(device)
+            epochs.append((time.perf_counter() - wall, time.process_time() - cpu))
+
+    RecommenderNet.run_single_epoch = timed
+    try:
+        yield epochs
+    finally:
+        RecommenderNet.run_single_epoch = run
 
 
 def shuffled_batches(R: np.ndarray | sp.csr_matrix, batch_size: int) -> Iterator[torch.Tensor]:

@@ -45,6 +45,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _epoch_timing import training_epoch_seconds  # noqa: E402
+
 
 def timed(function, *args, **kwargs):
     """``function(*args, **kwargs)``, its wall seconds and its CPU seconds."""
@@ -74,30 +76,6 @@ def jaccard_seconds(X, threshold: float, users: bool = True) -> tuple[tuple, dic
         "jaccard_items_wall_s": item_wall, "jaccard_items_cpu_s": item_cpu,
         "similar_user_pairs": int(users.nnz // 2), "similar_item_pairs": int(items.nnz // 2),
     }
-
-
-@contextlib.contextmanager
-def epoch_clock():
-    """Record each epoch's ``wall_s`` and ``cpu_s`` in the metric nets' history."""
-    from sklearn_recae._skorch import MetricLearningNet
-
-    begin, end = MetricLearningNet.on_epoch_begin, MetricLearningNet.on_epoch_end
-
-    def on_epoch_begin(self, net, **kwargs):
-        begin(self, net, **kwargs)
-        self._clock = (time.perf_counter(), time.process_time())
-
-    def on_epoch_end(self, net, **kwargs):
-        wall, cpu = self._clock
-        self.history.record("wall_s", time.perf_counter() - wall)
-        self.history.record("cpu_s", time.process_time() - cpu)
-        end(self, net, **kwargs)
-
-    MetricLearningNet.on_epoch_begin, MetricLearningNet.on_epoch_end = on_epoch_begin, on_epoch_end
-    try:
-        yield
-    finally:
-        MetricLearningNet.on_epoch_begin, MetricLearningNet.on_epoch_end = begin, end
 
 
 @contextlib.contextmanager
@@ -132,16 +110,16 @@ def epoch_times(name: str, X, epochs: int, seed: int) -> list[tuple[float, float
 
     model = {"mml": MagneticMetricLearning, "cml": CML}[name](
         max_epochs=epochs, early_stopping=False, refit=False, device="cpu", random_state=seed)
-    model.fit(X)
-    history = model.net_.history
-    return list(zip(history[:, "wall_s"], history[:, "cpu_s"]))
+    with training_epoch_seconds() as epochs:
+        model.fit(X)
+    return epochs
 
 
 def compare(X, args, pairs: tuple, batch_size: int = 512) -> dict:
     """Interleaved MML and CML epochs; medians of the epochs after each run's first."""
     n_pairs = None if args.batches is None else args.batches * batch_size
     times = {"mml": [], "cml": []}
-    with epoch_clock(), training_pairs(pairs, n_pairs, args.seed):
+    with training_pairs(pairs, n_pairs, args.seed):
         for repeat in range(args.repeats):
             for name in times:
                 run = epoch_times(name, X, args.epochs, args.seed + repeat)

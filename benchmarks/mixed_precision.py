@@ -38,7 +38,6 @@ GPU (under 8 minutes on an H100; ``--rows 0`` times the full data):
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import statistics
 import sys
@@ -49,7 +48,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _epoch_timing import synchronize  # noqa: E402
+from _epoch_timing import synchronize, training_epoch_seconds  # noqa: E402
 from ease_l2_sweep import binarized_movielens  # noqa: E402
 from scale_ml20m import ML20M_INTERACTIONS, ML20M_ITEMS, ML20M_USERS, ml20m_shaped  # noqa: E402
 
@@ -126,32 +125,6 @@ def device_peaks(device: str, n: int) -> dict[str, float]:
     return peaks
 
 
-@contextlib.contextmanager
-def epoch_timer(device: str):
-    """Record (wall s, CPU s) of every training epoch the package's nets run in the block."""
-    from sklearn_recae._skorch import RecommenderNet
-
-    run = RecommenderNet.run_single_epoch
-    epochs: list[tuple[float, float]] = []
-
-    def timed(self, iterator, training, *args, **kwargs):
-        if not training:
-            return run(self, iterator, training, *args, **kwargs)
-        synchronize(device)
-        wall, cpu = time.perf_counter(), time.process_time()
-        try:
-            return run(self, iterator, training, *args, **kwargs)
-        finally:
-            synchronize(device)
-            epochs.append((time.perf_counter() - wall, time.process_time() - cpu))
-
-    RecommenderNet.run_single_epoch = timed
-    try:
-        yield epochs
-    finally:
-        RecommenderNet.run_single_epoch = run
-
-
 def validation_fit(X, model_name: str, precision: str, seed: int, device: str) -> dict:
     """Best-epoch validation NDCG@100, epochs and seconds per epoch of one fit on split ``seed``."""
     from sklearn_recae.metrics import get_scorer
@@ -162,7 +135,7 @@ def validation_fit(X, model_name: str, precision: str, seed: int, device: str) -
     X_fit, X_valid = holdout_row_entries(X_train, 0.1, random_state=100 + seed)
     model = get_model_spec(model_name).factory(random_state=seed, verbose=0)
     model.set_params(device=device, precision=precision)
-    with epoch_timer(device) as epochs:
+    with training_epoch_seconds(device) as epochs:
         model.fit(X_fit, X_valid=X_valid)
     return {"model": model_name, "precision": precision, "seed": seed,
             "valid_ndcg@100": get_scorer("ndcg@100")(model, X_fit, X_valid),
@@ -210,7 +183,7 @@ def epoch_flops(args) -> dict:
     for precision in args.precisions:
         model = MultVAE(max_epochs=args.epochs, early_stopping=False, device=args.device,
                         precision=precision, random_state=0)
-        with epoch_timer(args.device) as epochs:
+        with training_epoch_seconds(args.device) as epochs:
             model.fit(X)
         sparse = bool(model.net_.module_.sparse_input)
         wall = statistics.median(w for w, _ in epochs[1:])
